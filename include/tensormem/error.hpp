@@ -1,0 +1,78 @@
+// Errors: one code per kind of failure, one reporting path.
+//
+// Every failure in tensormem is a tensormem::Error carrying an ErrorCode and a
+// message that names the offending values ("buffer #12 (generation 3) was
+// released; current generation is 4"). Errors are thrown only through
+// detail::raise, so there is exactly one place where messages are built and one
+// place where the throw happens. A call that throws leaves every structure as
+// it was before the call.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace tensormem {
+
+enum class ErrorCode : std::uint8_t {
+  kDisposed = 1,     // a handle or view names a buffer that was released
+  kOutOfBounds,      // an index, range or write lies outside its buffer or dimension
+  kInvalidShape,     // a shape is malformed or does not match the element count
+  kInvalidArgument,  // any other bad value: options, forged handles, sizes
+  kNotViewable,      // the requested view cannot be expressed with strides
+  kNotContiguous,    // the operation needs contiguous memory
+  kDtypeMismatch,    // element type differs from the one required
+  kMemoryLimit,      // the pool's max_bytes would be exceeded, even after compaction
+  kOutOfMemory,      // the system allocator itself failed (the wasm heap cannot grow)
+};
+
+// The stable, upper-case name of a code ("DISPOSED", "MEMORY_LIMIT", ...), as
+// the JavaScript facade reports it in Error.code.
+[[nodiscard]] constexpr std::string_view to_string(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kDisposed: return "DISPOSED";
+    case ErrorCode::kOutOfBounds: return "OUT_OF_BOUNDS";
+    case ErrorCode::kInvalidShape: return "INVALID_SHAPE";
+    case ErrorCode::kInvalidArgument: return "INVALID_ARGUMENT";
+    case ErrorCode::kNotViewable: return "NOT_VIEWABLE";
+    case ErrorCode::kNotContiguous: return "NOT_CONTIGUOUS";
+    case ErrorCode::kDtypeMismatch: return "DTYPE_MISMATCH";
+    case ErrorCode::kMemoryLimit: return "MEMORY_LIMIT";
+    case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
+  }
+  return "UNKNOWN";
+}
+
+class Error : public std::exception {
+ public:
+  Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  [[nodiscard]] ErrorCode code() const noexcept { return code_; }
+  [[nodiscard]] std::string_view code_name() const noexcept { return to_string(code_); }
+  // The message alone, without the code: what() returns the same text.
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+  [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  ErrorCode code_;
+  std::string message_;
+};
+
+namespace detail {
+
+// Out of line and cold so that hot paths only carry a call.
+[[noreturn]] void throw_error(ErrorCode code, std::string message);
+
+template <typename... Args>
+[[noreturn, gnu::cold, gnu::noinline]] void raise(ErrorCode code,
+                                                  fmt::format_string<Args...> format,
+                                                  Args&&... args) {
+  throw_error(code, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace detail
+}  // namespace tensormem

@@ -1,0 +1,132 @@
+// Refcounted storage: buffers from a Pool, named by generation-tagged handles.
+//
+// This is the raw handle API the JavaScript facade uses; C++ code usually
+// holds a SharedBuffer instead. A buffer starts with one reference; retain()
+// adds one, release() drops one, and the last release returns the block to
+// the pool and makes every copy of the handle stale. Any use of a stale
+// handle fails with DISPOSED, naming the buffer's index and generations, even
+// after its slot has been reused by another buffer.
+//
+// Storage owns its buffers: destroying it returns every block, live or not.
+// It is not thread-safe (see Pool).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <utility>
+
+#include "tensormem/error.hpp"
+#include "tensormem/handle_table.hpp"
+#include "tensormem/options.hpp"
+#include "tensormem/pool.hpp"
+#include "tensormem/stats.hpp"
+
+namespace tensormem {
+
+using BufferHandle = Handle;
+
+// What a live buffer handle resolves to.
+struct BufferRecord {
+  static constexpr const char* kNoun = "buffer";
+
+  Block block{};
+  std::size_t size = 0;  // bytes asked for; block.capacity may be larger
+  std::uint32_t refcount = 0;
+
+  [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {block.data, size}; }
+};
+
+class Storage {
+ public:
+  // Throws INVALID_ARGUMENT for an option out of range.
+  explicit Storage(PoolOptions options = {}) : pool_(options) {}
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // A new buffer of `bytes` bytes (contents unspecified) with one reference.
+  // Throws MEMORY_LIMIT or OUT_OF_MEMORY and then changes nothing but the
+  // failure counters.
+  [[nodiscard]] BufferHandle allocate(std::size_t bytes) {
+    buffers_.reserve_one();  // first, so that nothing below can leave a block without a slot
+    const Block block = pool_.allocate(bytes);
+    return buffers_.insert(BufferRecord{block, bytes, 1});
+  }
+
+  // Adds a reference. Throws DISPOSED / INVALID_ARGUMENT for a bad handle.
+  void retain(BufferHandle handle) {
+    BufferRecord& record = buffers_.get(handle);
+    if (record.refcount == std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "buffer #{} (generation {}) already has {} references", handle.index,
+                    handle.generation, record.refcount);
+    }
+    ++record.refcount;
+  }
+
+  // Drops a reference and returns how many are left; at zero the buffer is
+  // gone. Throws DISPOSED / INVALID_ARGUMENT for a bad handle, and in debug
+  // mode OUT_OF_BOUNDS when the buffer was written past its end (it is
+  // released all the same).
+  std::uint32_t release(BufferHandle handle) {
+    BufferRecord& record = buffers_.get(handle);
+    if (--record.refcount > 0) return record.refcount;
+    const BufferRecord gone = record;
+    buffers_.erase(handle);
+    const std::size_t overwritten = pool_.release(gone.block, gone.size);
+    if (overwritten != Pool::kIntact) [[unlikely]] report_overrun(handle, gone, overwritten);
+    return 0;
+  }
+
+  // release() for callers that cannot throw (destructors): a failure is
+  // counted in Stats::failed_releases or guard_violations instead.
+  void release_noexcept(BufferHandle handle) noexcept;
+
+  // The live buffer's record; throws DISPOSED / INVALID_ARGUMENT.
+  [[nodiscard]] const BufferRecord& get(BufferHandle handle) const { return buffers_.get(handle); }
+  [[nodiscard]] std::span<std::byte> bytes(BufferHandle handle) const { return get(handle).bytes(); }
+  [[nodiscard]] std::byte* data(BufferHandle handle) const { return get(handle).block.data; }
+  [[nodiscard]] std::size_t size(BufferHandle handle) const { return get(handle).size; }
+  [[nodiscard]] std::uint32_t use_count(BufferHandle handle) const { return get(handle).refcount; }
+  [[nodiscard]] bool is_live(BufferHandle handle) const noexcept { return buffers_.find(handle) != nullptr; }
+
+  // Calls f(handle, record) for every live buffer.
+  template <typename F>
+  void for_each_buffer(F&& f) const {
+    buffers_.for_each(std::forward<F>(f));
+  }
+
+  // Returns every cached block to the system allocator; the bytes released.
+  std::size_t compact() noexcept { return pool_.compact(); }
+
+  [[nodiscard]] const Stats& stats() const noexcept { return pool_.stats(); }
+  [[nodiscard]] const Pool& pool() const noexcept { return pool_; }
+  [[nodiscard]] const PoolOptions& options() const noexcept { return pool_.options(); }
+
+ private:
+  [[noreturn]] static void report_overrun(BufferHandle handle, const BufferRecord& gone, std::size_t overwritten) {
+    detail::raise(ErrorCode::kOutOfBounds,
+                  "buffer #{} (generation {}) was written past its end: guard byte at offset {} of a {}-byte "
+                  "buffer was overwritten (detected on release)",
+                  handle.index, handle.generation, overwritten, gone.size);
+  }
+
+  Pool pool_;
+  HandleTable<BufferRecord> buffers_;
+};
+
+inline Storage::~Storage() {
+  buffers_.for_each([this](BufferHandle, const BufferRecord& record) { pool_.release(record.block, record.size); });
+}
+
+inline void Storage::release_noexcept(BufferHandle handle) noexcept {
+  try {
+    release(handle);
+  } catch (const Error& error) {
+    // A guard overrun was counted by the pool as it released the block.
+    if (error.code() != ErrorCode::kOutOfBounds) pool_.count_failed_release();
+  }
+}
+
+}  // namespace tensormem

@@ -1,0 +1,8 @@
+// The one place the version is defined; CMake parses these three lines.
+#pragma once
+
+#define TENSORMEM_VERSION_MAJOR 0
+#define TENSORMEM_VERSION_MINOR 1
+#define TENSORMEM_VERSION_PATCH 0
+
+#define TENSORMEM_VERSION_STRING "0.1.0"
