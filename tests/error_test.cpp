@@ -1,0 +1,49 @@
+#include "tensormem/error.hpp"
+
+#include <array>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace tensormem {
+namespace {
+
+TEST(Error, EveryCodeHasItsStableUpperCaseName) {
+  const std::array<std::pair<ErrorCode, std::string_view>, 9> expected{{
+      {ErrorCode::kDisposed, "DISPOSED"},
+      {ErrorCode::kOutOfBounds, "OUT_OF_BOUNDS"},
+      {ErrorCode::kInvalidShape, "INVALID_SHAPE"},
+      {ErrorCode::kInvalidArgument, "INVALID_ARGUMENT"},
+      {ErrorCode::kNotViewable, "NOT_VIEWABLE"},
+      {ErrorCode::kNotContiguous, "NOT_CONTIGUOUS"},
+      {ErrorCode::kDtypeMismatch, "DTYPE_MISMATCH"},
+      {ErrorCode::kMemoryLimit, "MEMORY_LIMIT"},
+      {ErrorCode::kOutOfMemory, "OUT_OF_MEMORY"},
+  }};
+  for (const auto& [code, name] : expected) EXPECT_EQ(to_string(code), name);
+}
+
+TEST(Error, RaiseFormatsTheOffendingValuesIntoTheMessage) {
+  EXPECT_TM_ERROR(detail::raise(ErrorCode::kOutOfBounds, "index {} out of bounds for dimension {} of size {}", 7, 1, 3),
+                  ErrorCode::kOutOfBounds, "index 7 out of bounds for dimension 1 of size 3");
+}
+
+TEST(Error, IsCatchableAsStdExceptionWithTheMessageAsWhat) {
+  try {
+    detail::raise(ErrorCode::kInvalidArgument, "bad value {}", -1);
+  } catch (const std::exception& e) {
+    EXPECT_STREQ(e.what(), "bad value -1");
+    const auto* error = dynamic_cast<const Error*>(&e);
+    ASSERT_NE(error, nullptr);
+    EXPECT_EQ(error->code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(error->code_name(), "INVALID_ARGUMENT");
+    return;
+  }
+  FAIL() << "raise did not throw";
+}
+
+}  // namespace
+}  // namespace tensormem
