@@ -48,7 +48,8 @@ TEST(SharedBuffer, CopyAssignmentReleasesTheOldAndSharesTheNew) {
   b = a;
   EXPECT_FALSE(storage.is_live(old));
   EXPECT_EQ(a.use_count(), 2U);
-  b = b;  // self-assignment is harmless
+  SharedBuffer& same = b;
+  b = same;  // self-assignment is harmless
   EXPECT_EQ(a.use_count(), 2U);
 }
 

@@ -1,0 +1,58 @@
+# Shared by scripts/*.sh: paths, environment and the three build trees.
+# Sourced, not run. Callers have already done `set -euo pipefail`.
+
+TM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TM_BUILD="${TM_ROOT}/build"
+TM_DEPS="${TM_BUILD}/deps"
+TM_JOBS="$(nproc)"
+
+# Emscripten's optimizer needs Debian's acorn; the machine's node does not look there.
+export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:${NODE_PATH}}"
+
+tm_log() { printf '\n==> %s\n' "$*"; }
+
+tm_setup() { bash "${TM_ROOT}/scripts/setup-debian.sh"; }
+
+# The Google Benchmark source tree fetched by setup-debian.sh (empty if none).
+tm_benchmark_source_dir() {
+  local d
+  for d in "${TM_DEPS}"/benchmark-*/; do
+    [[ -f "${d}CMakeLists.txt" ]] && { printf '%s\n' "${d%/}"; return 0; }
+  done
+  return 0
+}
+
+# tm_configure <tree>: (re)configure build/<tree>; cheap when nothing changed.
+tm_configure() {
+  local tree="$1" dir="${TM_BUILD}/$1"
+  local common=(-S "${TM_ROOT}" -B "${dir}" -DTENSORMEM_BUILD_TESTS=ON -DTENSORMEM_BUILD_EXAMPLES=ON
+    -DTENSORMEM_WERROR=ON)
+  tm_log "configure ${tree}"
+  case "${tree}" in
+    native)
+      cmake "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENSORMEM_BUILD_BENCHMARKS=ON ;;
+    asan)
+      cmake "${common[@]}" -DCMAKE_BUILD_TYPE=Debug -DTENSORMEM_SANITIZE=ON \
+        -DTENSORMEM_BUILD_BENCHMARKS=OFF ;;
+    wasm)
+      local bench_src
+      bench_src="$(tm_benchmark_source_dir)"
+      # emcmake's default emulator adds --experimental-wasm-threads, which node 20 rejects.
+      emcmake cmake "${common[@]}" -DCMAKE_BUILD_TYPE=Release -DTENSORMEM_BUILD_BENCHMARKS=ON \
+        -DCMAKE_CROSSCOMPILING_EMULATOR="$(command -v node)" \
+        ${bench_src:+-DTENSORMEM_BENCHMARK_SOURCE_DIR="${bench_src}"} ;;
+    *)
+      echo "unknown build tree: ${tree}" >&2; return 2 ;;
+  esac
+}
+
+# tm_build <tree> [target...]: configure, then build all (or only the given targets).
+# Explicit `|| return`: callers may use it in `if`, where set -e is suspended.
+tm_build() {
+  local tree="$1"; shift
+  tm_configure "${tree}" || return
+  local targets=()
+  if (($#)); then targets=(--target "$@"); fi
+  tm_log "build ${tree}${*:+ ($*)}"
+  cmake --build "${TM_BUILD}/${tree}" -j"${TM_JOBS}" "${targets[@]}" || return
+}
