@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "tensormem/error.hpp"
 
@@ -26,7 +27,10 @@ std::string limit_text(std::size_t limit) {
 
 }  // namespace
 
-Pool::Pool(PoolOptions options) : options_(options) {
+Pool::Pool(PoolOptions options)
+    : options_(options),
+      guard_bytes_(options.debug ? kGuardBytes : 0),
+      max_small_request_(kMaxSmallBytes - guard_bytes_) {
   if (!(options.compact_threshold > 0.0 && options.compact_threshold <= 1.0)) {
     detail::raise(ErrorCode::kInvalidArgument, "compact_threshold must be in (0, 1], got {}",
                   options.compact_threshold);
@@ -43,28 +47,25 @@ Pool::Pool(PoolOptions options) : options_(options) {
                                                                options.compact_threshold));
   cache_ratio_q16_ = static_cast<std::uint64_t>(std::llround(options.cache_ratio * 65536.0));
   large_cache_.reserve(kMaxCachedLargeBlocks);
-  for (std::size_t c = 0; c < kSizeClassCount; ++c) stats_.size_classes[c].block_bytes = size_class_bytes(c);
-  stats_.max_bytes = options.max_bytes;
 }
 
 Pool::~Pool() { compact(); }
 
 Block Pool::allocate_slow(std::size_t bytes) {
-  const std::size_t guard = options_.debug ? kGuardBytes : 0;
-  if (bytes > kMaxRequestBytes - guard) {
-    ++stats_.failed_allocations;
+  if (bytes > kMaxRequestBytes - guard_bytes_) {
+    ++failed_allocations_;
     detail::raise(ErrorCode::kOutOfMemory,
                   "Out of memory: requested {} bytes, more than the largest block the pool can "
                   "represent ({} bytes)",
-                  bytes, kMaxRequestBytes - guard);
+                  bytes, kMaxRequestBytes - guard_bytes_);
   }
-  const std::size_t need = std::max<std::size_t>(bytes + guard, 1);
+  const std::size_t need = std::max<std::size_t>(bytes + guard_bytes_, 1);
 
   Block block;
   if (need <= kMaxSmallBytes) {
     // The class's free list is empty: allocate() only comes here on a miss.
     block.size_class = static_cast<std::uint32_t>(size_class_of(need));
-    block.capacity = size_class_bytes(block.size_class);
+    block.capacity = detail::kSizeClassBytes[block.size_class];
   } else {
     block.size_class = kLargeSizeClass;
     block.capacity = detail::round_up(need, kLargePageBytes);
@@ -81,115 +82,146 @@ Block Pool::allocate_slow(std::size_t bytes) {
       *best = large_cache_.back();
       large_cache_.pop_back();
       unpoison_for_asan(block.data, block.capacity);
-      count_allocation(block, bytes, /*hit=*/true);
-      if (options_.debug) debug_prepare(block, bytes, /*reused=*/true);
+      ++large_.hits;
+      count_in_use(block.capacity);
+      if (options_.debug) debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
       return block;
     }
   }
   block.data = reserve(block.capacity, bytes);
-  count_allocation(block, bytes, /*hit=*/false);
-  if (options_.debug) debug_prepare(block, bytes, /*reused=*/false);
+  ++(block.size_class == kLargeSizeClass ? large_.misses : slow_[block.size_class].misses);
+  bytes_reserved_ += block.capacity;
+  peak_bytes_reserved_ = std::max(peak_bytes_reserved_, bytes_reserved_);
+  count_in_use(block.capacity);
+  if (options_.debug) debug_prepare(block.data, block.capacity, bytes, /*reused=*/false);
   return block;
 }
 
 std::byte* Pool::reserve(std::size_t capacity, std::size_t requested) {
-  if (options_.auto_compact && stats_.bytes_cached > 0 &&
-      exceeds(stats_.bytes_reserved, capacity, threshold_bytes_)) {
+  if (options_.auto_compact && cached_bytes() > 0 && exceeds(bytes_reserved_, capacity, threshold_bytes_)) {
     compact();
   }
-  if (exceeds(stats_.bytes_reserved, capacity, options_.max_bytes)) {
+  if (exceeds(bytes_reserved_, capacity, options_.max_bytes)) {
     compact();  // retry after trimming the cache
-    if (exceeds(stats_.bytes_reserved, capacity, options_.max_bytes)) {
-      ++stats_.failed_allocations;
+    if (exceeds(bytes_reserved_, capacity, options_.max_bytes)) {
+      ++failed_allocations_;
       detail::raise(ErrorCode::kMemoryLimit,
                     "Memory limit exceeded: requested {} bytes (block of {}), {} bytes in use, {} bytes "
                     "cached, limit {} bytes",
-                    requested, capacity, stats_.bytes_in_use, stats_.bytes_cached, options_.max_bytes);
+                    requested, capacity, bytes_in_use_, cached_bytes(), options_.max_bytes);
     }
   }
   void* data = std::aligned_alloc(kBlockAlignment, capacity);
-  if (data == nullptr && stats_.bytes_cached > 0) {
+  if (data == nullptr && cached_bytes() > 0) {
     compact();
     data = std::aligned_alloc(kBlockAlignment, capacity);
   }
   if (data == nullptr) {
-    ++stats_.failed_allocations;
+    ++failed_allocations_;
     detail::raise(ErrorCode::kOutOfMemory,
                   "Out of memory: the system allocator could not provide {} bytes (block of {}); {} "
                   "bytes in use, {} bytes cached, limit {}",
-                  requested, capacity, stats_.bytes_in_use, stats_.bytes_cached, limit_text(options_.max_bytes));
+                  requested, capacity, bytes_in_use_, cached_bytes(), limit_text(options_.max_bytes));
   }
   return static_cast<std::byte*>(data);
 }
 
-void Pool::release_slow(Block block) noexcept {
-  SizeClassStats& counts = block.size_class < kLargeSizeClass ? stats_.size_classes[block.size_class] : stats_.large;
-  --counts.in_use;
-  if (block.size_class == kLargeSizeClass && large_cache_.size() < kMaxCachedLargeBlocks &&
-      cache_has_room(block.capacity)) {
-    ++counts.cached;
-    stats_.bytes_cached += block.capacity;
-    large_cache_.push_back(block);  // never allocates: capacity reserved in the constructor
-    poison_for_asan(block.data, block.capacity);
-    return;
+void Pool::release_slow(std::byte* data, std::size_t capacity, std::uint32_t size_class) noexcept {
+  const Block block{data, capacity, size_class};
+  if (block.size_class < kLargeSizeClass) {
+    ++classes_[block.size_class].frees;  // over the cache budget
+  } else {
+    ++large_.frees;
+    if (large_cache_.size() < kMaxCachedLargeBlocks && cache_keeps_released_block()) {
+      large_cache_.push_back(block);  // never allocates: capacity reserved in the constructor
+      poison_for_asan(block.data, block.capacity);
+      return;
+    }
   }
   free_to_system(block);
 }
 
 void Pool::free_to_system(Block block) noexcept {
-  stats_.bytes_reserved -= block.capacity;
-  stats_.bytes_released += block.capacity;
+  ++(block.size_class == kLargeSizeClass ? large_.released : slow_[block.size_class].released);
+  bytes_reserved_ -= block.capacity;
+  bytes_released_ += block.capacity;
   std::free(block.data);
 }
 
 std::size_t Pool::compact() noexcept {
   std::size_t released = 0;
+  auto give_back = [&](const Block& block) {
+    unpoison_for_asan(block.data, block.capacity);
+    if (options_.debug && !poison_intact(block.data, block.capacity)) ++guard_violations_;
+    free_to_system(block);
+    released += block.capacity;
+  };
   for (std::size_t c = 0; c < kSizeClassCount; ++c) {
-    FreeBlock* node = free_lists_[c];
-    free_lists_[c] = nullptr;
+    FreeBlock* node = std::exchange(classes_[c].head, nullptr);
     while (node != nullptr) {
       FreeBlock* next = node->next;
-      const Block block{reinterpret_cast<std::byte*>(node), size_class_bytes(c), static_cast<std::uint32_t>(c)};
-      unpoison_for_asan(block.data, block.capacity);
-      if (options_.debug && !poison_intact(block.data, block.capacity)) ++stats_.guard_violations;
-      --stats_.size_classes[c].cached;
-      free_to_system(block);
-      released += block.capacity;
+      give_back(Block{reinterpret_cast<std::byte*>(node), detail::kSizeClassBytes[c], static_cast<std::uint32_t>(c)});
       node = next;
     }
   }
-  for (const Block& block : large_cache_) {
-    unpoison_for_asan(block.data, block.capacity);
-    if (options_.debug && !poison_intact(block.data, block.capacity)) ++stats_.guard_violations;
-    --stats_.large.cached;
-    free_to_system(block);
-    released += block.capacity;
-  }
+  for (const Block& block : large_cache_) give_back(block);
   large_cache_.clear();
-  stats_.bytes_cached -= released;
-  if (released > 0) ++stats_.compactions;
+  if (released > 0) ++compactions_;
   return released;
+}
+
+Stats Pool::stats() const noexcept {
+  Stats stats;
+  auto add = [&stats](SizeClassStats& out, std::size_t hits, std::size_t misses, std::size_t frees,
+                      std::size_t released) {
+    out.hits = hits;
+    out.misses = misses;
+    out.in_use = hits + misses - frees;           // every block handed out and not yet given back
+    out.cached = misses - released - out.in_use;  // every block made, neither in use nor returned
+    stats.live_buffers += out.in_use;
+    stats.allocations += hits + misses;
+    stats.frees += frees;
+    stats.pool_hits += hits;
+    stats.pool_misses += misses;
+  };
+  for (std::size_t c = 0; c < kSizeClassCount; ++c) {
+    stats.size_classes[c].block_bytes = detail::kSizeClassBytes[c];
+    add(stats.size_classes[c], classes_[c].hits, slow_[c].misses, classes_[c].frees, slow_[c].released);
+  }
+  add(stats.large, large_.hits, large_.misses, large_.frees, large_.released);
+  stats.bytes_in_use = bytes_in_use_;
+  stats.bytes_cached = cached_bytes();
+  stats.bytes_reserved = bytes_reserved_;
+  stats.peak_bytes_in_use = peak_bytes_in_use_;
+  stats.peak_bytes_reserved = peak_bytes_reserved_;
+  stats.max_bytes = options_.max_bytes;
+  stats.compactions = compactions_;
+  stats.bytes_released = bytes_released_;
+  stats.failed_allocations = failed_allocations_;
+  stats.guard_violations = guard_violations_;
+  stats.failed_releases = failed_releases_;
+  return stats;
 }
 
 // ---- debug mode -----------------------------------------------------------
 
-void Pool::debug_prepare(const Block& block, std::size_t bytes, bool reused) noexcept {
+void Pool::debug_prepare(std::byte* data, std::size_t capacity, std::size_t bytes, bool reused) noexcept {
   // A reused block must still hold the poison written when it was freed;
   // anything else is a write through a dangling pointer.
-  if (reused && !poison_intact(block.data, block.capacity)) ++stats_.guard_violations;
-  std::memset(block.data + bytes, static_cast<int>(kGuardByte), block.capacity - bytes);
+  if (reused && !poison_intact(data, capacity)) ++guard_violations_;
+  std::memset(data + bytes, static_cast<int>(kGuardByte), capacity - bytes);
 }
 
-std::size_t Pool::debug_check_and_poison(const Block& block, std::size_t requested) noexcept {
+std::size_t Pool::debug_check_and_poison(std::byte* data, std::size_t capacity, std::size_t requested) noexcept {
   std::size_t overwritten = kIntact;
-  for (std::size_t i = requested; i < block.capacity; ++i) {
-    if (block.data[i] != kGuardByte) {
+  for (std::size_t i = requested; i < capacity; ++i) {
+    if (data[i] != kGuardByte) {
       overwritten = i;
-      ++stats_.guard_violations;
+      ++guard_violations_;
       break;
     }
   }
-  std::memset(block.data, static_cast<int>(kPoisonByte), block.capacity);
+  std::memset(data, static_cast<int>(kPoisonByte), capacity);
   return overwritten;
 }
 
@@ -207,49 +239,41 @@ std::string Pool::check_invariants() const {
     if (!problems.empty()) problems += "; ";
     problems += problem;
   };
-  std::size_t cached_bytes = 0;
+  const Stats stats = this->stats();
+  std::size_t listed_bytes = 0;
   std::size_t in_use_bytes = 0;
-  std::size_t live = 0;
   for (std::size_t c = 0; c < kSizeClassCount; ++c) {
+    const std::size_t block_bytes = detail::kSizeClassBytes[c];
     std::size_t blocks = 0;
-    for (const FreeBlock* node = free_lists_[c]; node != nullptr;) {
-      const auto* data = reinterpret_cast<const std::byte*>(node);
-      const FreeBlock* next = node->next;  // the link word is never poisoned
+    for (const FreeBlock* node = classes_[c].head; node != nullptr; node = node->next) {  // the link word is never poisoned
+      auto* data = const_cast<std::byte*>(reinterpret_cast<const std::byte*>(node));
       if (reinterpret_cast<std::uintptr_t>(data) % kBlockAlignment != 0) {
-        report(fmt::format("class {} holds a block at {} that is not {}-byte aligned", c, static_cast<const void*>(data),
-               kBlockAlignment));
+        report(fmt::format("class {} holds a block at {} that is not {}-byte aligned", c, static_cast<void*>(data),
+                           kBlockAlignment));
       }
       if (options_.debug) {
-        unpoison_for_asan(const_cast<std::byte*>(data), size_class_bytes(c));
-        if (!poison_intact(data, size_class_bytes(c))) {
-          report(fmt::format("cached block {} of class {} was written after it was freed", static_cast<const void*>(data), c));
-        }
-        poison_for_asan(const_cast<std::byte*>(data), size_class_bytes(c));
+        unpoison_for_asan(data, block_bytes);
+        const bool intact = poison_intact(data, block_bytes);
+        poison_for_asan(data, block_bytes);
+        if (!intact) report(fmt::format("cached block {} of class {} was written after it was freed", static_cast<void*>(data), c));
       }
       ++blocks;
-      node = next;
     }
-    const SizeClassStats& counts = stats_.size_classes[c];
-    if (blocks != counts.cached) report(fmt::format("class {} lists {} cached blocks, stats say {}", c, blocks, counts.cached));
-    cached_bytes += blocks * size_class_bytes(c);
-    in_use_bytes += counts.in_use * size_class_bytes(c);
-    live += counts.in_use;
+    const SizeClassStats& counts = stats.size_classes[c];
+    if (blocks != counts.cached) report(fmt::format("class {} lists {} cached blocks, counters say {}", c, blocks, counts.cached));
+    listed_bytes += blocks * block_bytes;
+    in_use_bytes += counts.in_use * block_bytes;
   }
-  if (large_cache_.size() != stats_.large.cached) {
-    report(fmt::format("{} large blocks cached, stats say {}", large_cache_.size(), stats_.large.cached));
+  if (large_cache_.size() != stats.large.cached) {
+    report(fmt::format("{} large blocks cached, counters say {}", large_cache_.size(), stats.large.cached));
   }
-  for (const Block& block : large_cache_) cached_bytes += block.capacity;
-  live += stats_.large.in_use;
-  if (cached_bytes != stats_.bytes_cached) report(fmt::format("cached blocks hold {} bytes, stats say {}", cached_bytes, stats_.bytes_cached));
-  if (live != stats_.live_buffers) report(fmt::format("{} blocks in use by class, stats say {} live", live, stats_.live_buffers));
-  if (in_use_bytes > stats_.bytes_in_use) report(fmt::format("small blocks in use hold {} bytes, more than bytes_in_use {}", in_use_bytes, stats_.bytes_in_use));
-  if (stats_.bytes_reserved != stats_.bytes_in_use + stats_.bytes_cached) {
-    report(fmt::format("bytes_reserved {} != in use {} + cached {}", stats_.bytes_reserved, stats_.bytes_in_use, stats_.bytes_cached));
-  }
-  if (stats_.bytes_reserved > options_.max_bytes) report(fmt::format("bytes_reserved {} exceeds max_bytes {}", stats_.bytes_reserved, options_.max_bytes));
-  if (stats_.bytes_requested > stats_.bytes_in_use) report(fmt::format("bytes_requested {} exceeds bytes_in_use {}", stats_.bytes_requested, stats_.bytes_in_use));
-  if (stats_.allocations - stats_.frees != stats_.live_buffers) {
-    report(fmt::format("allocations {} - frees {} != live {}", stats_.allocations, stats_.frees, stats_.live_buffers));
+  for (const Block& block : large_cache_) listed_bytes += block.capacity;
+  if (listed_bytes != stats.bytes_cached) report(fmt::format("cached blocks hold {} bytes, counters say {}", listed_bytes, stats.bytes_cached));
+  if (in_use_bytes > stats.bytes_in_use) report(fmt::format("small blocks in use hold {} bytes, more than bytes_in_use {}", in_use_bytes, stats.bytes_in_use));
+  if (stats.bytes_reserved > options_.max_bytes) report(fmt::format("bytes_reserved {} exceeds max_bytes {}", stats.bytes_reserved, options_.max_bytes));
+  if (stats.peak_bytes_in_use < stats.bytes_in_use || stats.peak_bytes_reserved < stats.bytes_reserved) {
+    report(fmt::format("a peak is below its current value (in use {} / peak {}, reserved {} / peak {})", stats.bytes_in_use,
+                       stats.peak_bytes_in_use, stats.bytes_reserved, stats.peak_bytes_reserved));
   }
   return problems;
 }

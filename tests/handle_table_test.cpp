@@ -46,8 +46,8 @@ TEST(HandleTable, SlotReuseNeverAliasesAStaleHandle) {
   table.erase(old_handle);
   table.reserve_one();
   const Handle new_handle = table.insert({2});
-  EXPECT_EQ(new_handle.index, old_handle.index);  // the slot is reused...
-  EXPECT_EQ(new_handle.generation, 3U);           // ...under a new generation
+  EXPECT_EQ(new_handle.index(), old_handle.index());  // the slot is reused...
+  EXPECT_EQ(new_handle.generation(), 3U);           // ...under a new generation
   EXPECT_EQ(table.get(new_handle).value, 2);
   EXPECT_TM_ERROR((void)table.get(old_handle), ErrorCode::kDisposed,
                   "thing #0 (generation 1) was released; current generation is 3");
@@ -74,7 +74,7 @@ TEST(HandleTable, AnEvenGenerationNeverResolvesEvenOnAFreeSlot) {
   table.reserve_one();
   const Handle handle = table.insert({1});
   table.erase(handle);
-  const Handle forged{handle.index, table.current_generation(handle.index)};  // 2: the free slot's own
+  const Handle forged{handle.index(), table.current_generation(handle.index())};  // 2: the free slot's own
   EXPECT_EQ(table.find(forged), nullptr);
   EXPECT_TM_ERROR((void)table.get(forged), ErrorCode::kInvalidArgument,
                   "thing #0 (generation 2) was never issued; current generation is 2");

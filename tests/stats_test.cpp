@@ -83,7 +83,8 @@ TEST(Stats, AreExactAfterEveryOperation) {
                    {"pool_hits", 1}, {"pool_misses", 2}, {"compactions", 1}, {"bytes_released", 1152}},
                   "compact");
 
-  const SizeClassStats& kib = storage.stats().size_classes[size_class_of(1024)];
+  const Stats final_stats = storage.stats();
+  const SizeClassStats& kib = final_stats.size_classes[size_class_of(1024)];
   EXPECT_EQ(kib.block_bytes, 1024U);
   EXPECT_EQ(kib.hits, 1U);
   EXPECT_EQ(kib.misses, 1U);

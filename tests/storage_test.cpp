@@ -59,7 +59,7 @@ TEST(Storage, AStaleHandleFailsAfterItsSlotAndBlockAreReused) {
   std::byte* first_data = storage.data(first);
   storage.release(first);
   const BufferHandle second = storage.allocate(1024);
-  ASSERT_EQ(second.index, first.index);
+  ASSERT_EQ(second.index(), first.index());
   ASSERT_EQ(storage.data(second), first_data);
   storage.data(second)[0] = std::byte{99};
   EXPECT_TM_ERROR((void)storage.data(first), ErrorCode::kDisposed,
@@ -75,8 +75,9 @@ TEST(Storage, AFailedAllocationLeavesNoHalfAllocatedSlot) {
   storage.for_each_buffer([&](BufferHandle, const BufferRecord&) { ++live; });
   EXPECT_EQ(live, 1);
   EXPECT_EQ(storage.stats().live_buffers, 1U);
+  EXPECT_EQ(storage.stats().bytes_requested, kMiB);
   const BufferHandle next = storage.allocate(1024);
-  EXPECT_EQ(next.index, 1U);  // the failed call did not consume a slot
+  EXPECT_EQ(next.index(), 1U);  // the failed call did not consume a slot
   storage.release(next);
   storage.release(kept);
 }

@@ -24,12 +24,22 @@
 
 namespace tensormem {
 
-struct Handle {
-  std::uint32_t index = 0;
-  std::uint32_t generation = 0;  // 0 is the null handle; issued handles are odd
+// One 64-bit value (generation << 32 | index): passed in a register across
+// any call, also in wasm, where a two-field struct would go through memory.
+class Handle {
+ public:
+  constexpr Handle() noexcept = default;
+  constexpr Handle(std::uint32_t index, std::uint32_t generation) noexcept
+      : bits_(std::uint64_t{generation} << 32 | index) {}
 
-  [[nodiscard]] constexpr bool is_null() const noexcept { return generation == 0; }
+  [[nodiscard]] constexpr std::uint32_t index() const noexcept { return static_cast<std::uint32_t>(bits_); }
+  // 0 is the null handle; issued handles have odd generations.
+  [[nodiscard]] constexpr std::uint32_t generation() const noexcept { return static_cast<std::uint32_t>(bits_ >> 32); }
+  [[nodiscard]] constexpr bool is_null() const noexcept { return generation() == 0; }
   friend constexpr bool operator==(Handle, Handle) noexcept = default;
+
+ private:
+  std::uint64_t bits_ = 0;
 };
 
 // Payload must be copyable and provide `static constexpr const char* kNoun`
@@ -43,33 +53,22 @@ class HandleTable {
   // Ensures the next insert() cannot fail. Throws OUT_OF_MEMORY when the
   // table cannot grow; the table is unchanged.
   void reserve_one() {
-    if (free_head_ != kNoSlot || slots_.size() < slots_.capacity()) [[likely]] return;
-    if (slots_.size() >= kMaxSlots) {
-      detail::raise(ErrorCode::kOutOfMemory, "all {} {} slots are in use or retired", slots_.size(), Payload::kNoun);
-    }
-    try {
-      slots_.reserve(slots_.empty() ? 64 : slots_.size() * 2);
-    } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
-      detail::raise(ErrorCode::kOutOfMemory, "could not grow the {} table beyond {} slots", Payload::kNoun,
-                    slots_.size());
-    }
+    if (free_head_ == kNoSlot && generations_.size() == generations_.capacity()) [[unlikely]] grow();
   }
 
-  // Stores a payload and issues its handle. Call reserve_one() first.
+  // Stores a payload and issues its handle. Call reserve_one() first; then
+  // it cannot fail. Small on purpose, so that it inlines everywhere (a call
+  // in wasm returns the Handle through memory).
   Handle insert(const Payload& payload) noexcept {
-    std::uint32_t index;
-    if (free_head_ != kNoSlot) {
-      index = free_head_;
-      Slot& slot = slots_[index];
-      free_head_ = slot.next_free;
-      slot.payload = payload;
-      ++slot.generation;  // even -> odd: live again
+    std::uint32_t index = free_head_;
+    if (index != kNoSlot) [[likely]] {
+      free_head_ = slots_[index].next_free;
     } else {
-      index = static_cast<std::uint32_t>(slots_.size());
-      slots_.push_back(Slot{payload, 1, kNoSlot});  // capacity ensured by reserve_one()
+      index = append_slot();
     }
-    ++live_;
-    return Handle{index, slots_[index].generation};
+    slots_[index].payload = payload;
+    const std::uint32_t generation = ++generations_[index];  // even -> odd: live
+    return Handle{index, generation};
   }
 
   // The payload of a live handle; throws DISPOSED or INVALID_ARGUMENT.
@@ -85,9 +84,9 @@ class HandleTable {
 
   // The payload of a live handle, or null.
   [[nodiscard]] Payload* find(Handle handle) noexcept {
-    if (handle.index < slots_.size()) [[likely]] {
-      Slot& slot = slots_[handle.index];
-      if (slot.generation == handle.generation && (handle.generation & 1U) != 0) [[likely]] return &slot.payload;
+    if (handle.index() < generations_.size() && generations_[handle.index()] == handle.generation() &&
+        (handle.generation() & 1U) != 0) [[likely]] {
+      return &slots_[handle.index()].payload;
     }
     return nullptr;
   }
@@ -96,34 +95,42 @@ class HandleTable {
   }
 
   // Releases a live handle's slot: every copy of the handle goes stale.
+  // Throws DISPOSED / INVALID_ARGUMENT for a handle that does not resolve.
   void erase(Handle handle) {
     (void)get(handle);
-    Slot& slot = slots_[handle.index];
-    slot.payload = Payload{};
-    ++slot.generation;  // odd -> even: released
-    --live_;
-    if (slot.generation >= RetireAt) {
+    erase_resolved(handle);
+  }
+
+  // erase() for a handle the caller has just resolved with get() or find().
+  void erase_resolved(Handle handle) noexcept {
+    const std::uint32_t generation = ++generations_[handle.index()];  // odd -> even: released
+    if (generation >= RetireAt) {
       ++retired_;  // never reused, so its generation never wraps
       return;
     }
-    slot.next_free = free_head_;
-    free_head_ = handle.index;
+    slots_[handle.index()].next_free = free_head_;
+    free_head_ = handle.index();
   }
 
   // Calls f(handle, payload) for every live slot, in index order.
   template <typename F>
   void for_each(F&& f) const {
-    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-      if ((slots_[i].generation & 1U) != 0) f(Handle{i, slots_[i].generation}, slots_[i].payload);
+    for (std::uint32_t i = 0; i < generations_.size(); ++i) {
+      if ((generations_[i] & 1U) != 0) f(Handle{i, generations_[i]}, slots_[i].payload);
     }
   }
 
-  [[nodiscard]] std::size_t live() const noexcept { return live_; }
-  [[nodiscard]] std::size_t slot_count() const noexcept { return slots_.size(); }
+  // Live handles, counted (not kept: a counter would cost every insert and erase).
+  [[nodiscard]] std::size_t live() const noexcept {
+    std::size_t count = 0;
+    for (const std::uint32_t generation : generations_) count += generation & 1U;
+    return count;
+  }
+  [[nodiscard]] std::size_t slot_count() const noexcept { return generations_.size(); }
   [[nodiscard]] std::size_t retired() const noexcept { return retired_; }
   // The generation a slot has now (0 for an index past the table).
   [[nodiscard]] std::uint32_t current_generation(std::uint32_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].generation : 0;
+    return index < generations_.size() ? generations_[index] : 0;
   }
 
  private:
@@ -131,29 +138,58 @@ class HandleTable {
   static constexpr std::size_t kMaxSlots = kNoSlot;
 
   struct Slot {
-    Payload payload;
-    std::uint32_t generation;
-    std::uint32_t next_free;
+    Payload payload{};
+    std::uint32_t next_free = kNoSlot;  // while free
   };
 
-  [[noreturn]] void fail(Handle handle) const {
-    if (handle.is_null()) detail::raise(ErrorCode::kInvalidArgument, "{} handle is null", Payload::kNoun);
-    if (handle.index >= slots_.size()) {
-      detail::raise(ErrorCode::kInvalidArgument, "{} #{} (generation {}) does not exist: the table has {} slot{}",
-                    Payload::kNoun, handle.index, handle.generation, slots_.size(), slots_.size() == 1 ? "" : "s");
-    }
-    const std::uint32_t current = slots_[handle.index].generation;
-    if ((handle.generation & 1U) != 0 && handle.generation < current) {
-      detail::raise(ErrorCode::kDisposed, "{} #{} (generation {}) was released; current generation is {}",
-                    Payload::kNoun, handle.index, handle.generation, current);
-    }
-    detail::raise(ErrorCode::kInvalidArgument, "{} #{} (generation {}) was never issued; current generation is {}",
-                  Payload::kNoun, handle.index, handle.generation, current);
+  // A new slot at the end, within the capacity reserve_one() ensured. Out of
+  // line: vector's growth path would otherwise bloat every insert().
+  [[gnu::noinline]] std::uint32_t append_slot() noexcept {
+    const auto index = static_cast<std::uint32_t>(generations_.size());
+    if (generations_.size() == generations_.capacity()) [[unlikely]] std::terminate();  // reserve_one() skipped
+    slots_.emplace_back();
+    generations_.emplace_back();  // generation 0: free
+    return index;
   }
 
+  // Out of line: its try/catch would otherwise sit in every inlined caller.
+  [[gnu::noinline]] void grow() {
+    if (generations_.size() >= kMaxSlots) {
+      detail::raise(ErrorCode::kOutOfMemory, "all {} {} slots are in use or retired", generations_.size(),
+                    Payload::kNoun);
+    }
+    const std::size_t grown = generations_.empty() ? 64 : generations_.size() * 2;
+    try {
+      // Both first, so that insert() only ever uses reserved capacity. A
+      // failure after the first leaves spare capacity, which is harmless.
+      slots_.reserve(grown);
+      generations_.reserve(grown);
+    } catch (const std::exception&) {  // bad_alloc, or length_error past max_size()
+      detail::raise(ErrorCode::kOutOfMemory, "could not grow the {} table beyond {} slots", Payload::kNoun,
+                    generations_.size());
+    }
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] void fail(Handle handle) const {
+    if (handle.is_null()) detail::raise(ErrorCode::kInvalidArgument, "{} handle is null", Payload::kNoun);
+    if (handle.index() >= generations_.size()) {
+      detail::raise(ErrorCode::kInvalidArgument, "{} #{} (generation {}) does not exist: the table has {} slot{}",
+                    Payload::kNoun, handle.index(), handle.generation(), generations_.size(),
+                    generations_.size() == 1 ? "" : "s");
+    }
+    const std::uint32_t current = generations_[handle.index()];
+    if ((handle.generation() & 1U) != 0 && handle.generation() < current) {
+      detail::raise(ErrorCode::kDisposed, "{} #{} (generation {}) was released; current generation is {}",
+                    Payload::kNoun, handle.index(), handle.generation(), current);
+    }
+    detail::raise(ErrorCode::kInvalidArgument, "{} #{} (generation {}) was never issued; current generation is {}",
+                  Payload::kNoun, handle.index(), handle.generation(), current);
+  }
+
+  // Generations apart from payloads: a lookup reads one dense 4-byte entry.
+  std::vector<std::uint32_t> generations_;
   std::vector<Slot> slots_;
   std::uint32_t free_head_ = kNoSlot;
-  std::size_t live_ = 0;
   std::size_t retired_ = 0;
 };
 

@@ -83,7 +83,10 @@ class Pool {
   // Returns every cached block to the system allocator; the bytes released.
   std::size_t compact() noexcept;
 
-  [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
+  // Every counter, assembled from the pool's own state: the fast paths keep
+  // only what they must (see the members below), the rest is derived here.
+  // bytes_requested is 0: the pool does not keep requests (Storage does).
+  [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] const PoolOptions& options() const noexcept { return options_; }
 
   // Walks every free list and recounts; an empty string when the counters
@@ -94,28 +97,47 @@ class Pool {
 
   // Counts a release that failed where no caller could be told (a
   // destructor); see Stats::failed_releases.
-  void count_failed_release() noexcept { ++stats_.failed_releases; }
+  void count_failed_release() noexcept { ++failed_releases_; }
 
  private:
   struct FreeBlock {
     FreeBlock* next;
   };
 
-  [[nodiscard]] bool cache_has_room(std::size_t capacity) const noexcept {
-    const std::size_t proportional =
-        static_cast<std::size_t>((std::uint64_t{stats_.bytes_in_use} * cache_ratio_q16_) >> 16);
-    const std::size_t budget = proportional > options_.min_cache_bytes ? proportional : options_.min_cache_bytes;
-    return stats_.bytes_cached + capacity <= budget;
+  // Per small class, what the fast paths touch, side by side: in use, cached
+  // and the totals are derived from these plus the slow-path counters.
+  struct ClassState {
+    FreeBlock* head = nullptr;
+    std::size_t hits = 0;
+    std::size_t frees = 0;
+  };
+  // Per class (and for large blocks), what only the slow paths touch.
+  struct SlowCounters {
+    std::size_t misses = 0;
+    std::size_t released = 0;  // blocks returned to the system allocator
+  };
+
+  // Whether a block being released may stay cached: the cache budget is
+  // max(min_cache_bytes, cache_ratio * bytes in use), with the multiply only
+  // past the first bound. Called after bytes_in_use_ has dropped by the
+  // block, which is then already inside reserved - in use.
+  [[nodiscard]] bool cache_keeps_released_block() const noexcept {
+    const std::size_t cached_with_block = bytes_reserved_ - bytes_in_use_;
+    if (cached_with_block <= options_.min_cache_bytes) [[likely]] return true;
+    return cached_with_block <= static_cast<std::size_t>((std::uint64_t{bytes_in_use_} * cache_ratio_q16_) >> 16);
   }
 
   Block allocate_slow(std::size_t bytes);
   std::byte* reserve(std::size_t capacity, std::size_t requested);
-  void release_slow(Block block) noexcept;
-  void count_allocation(const Block& block, std::size_t bytes, bool hit) noexcept;
-  void debug_prepare(const Block& block, std::size_t bytes, bool reused) noexcept;
-  std::size_t debug_check_and_poison(const Block& block, std::size_t requested) noexcept;
+  // Scalars, not a Block: a Block passed by reference escapes to the stack
+  // on the fast path, where reloading it stalls on store forwarding.
+  void release_slow(std::byte* data, std::size_t capacity, std::uint32_t size_class) noexcept;
+  void count_in_use(std::size_t capacity) noexcept;
+  void debug_prepare(std::byte* data, std::size_t capacity, std::size_t bytes, bool reused) noexcept;
+  std::size_t debug_check_and_poison(std::byte* data, std::size_t capacity, std::size_t requested) noexcept;
   [[nodiscard]] bool poison_intact(const std::byte* data, std::size_t capacity) const noexcept;
   void free_to_system(Block block) noexcept;
+  [[nodiscard]] std::size_t cached_bytes() const noexcept { return bytes_reserved_ - bytes_in_use_; }
 
   static void poison_for_asan(std::byte* data, std::size_t capacity) noexcept {
 #ifdef TENSORMEM_ASAN
@@ -133,26 +155,45 @@ class Pool {
   }
 
   PoolOptions options_;
-  std::size_t threshold_bytes_;         // compact_threshold * max_bytes
-  std::uint64_t cache_ratio_q16_;       // cache_ratio in 16.16 fixed point
-  std::array<FreeBlock*, kSizeClassCount> free_lists_{};
-  std::vector<Block> large_cache_;      // capacity reserved up front: pushes never allocate
-  Stats stats_;
+  std::size_t guard_bytes_;          // kGuardBytes in debug mode, else 0
+  std::size_t max_small_request_;    // kMaxSmallBytes - guard_bytes_
+  std::size_t threshold_bytes_;      // compact_threshold * max_bytes
+  std::uint64_t cache_ratio_q16_;    // cache_ratio in 16.16 fixed point
+
+  // Hot: touched by every allocation and release.
+  std::array<ClassState, kSizeClassCount> classes_{};
+  std::size_t bytes_in_use_ = 0;
+  std::size_t peak_bytes_in_use_ = 0;
+  std::size_t bytes_reserved_ = 0;   // in use + cached; changes only on the slow paths
+  std::array<SlowCounters, kSizeClassCount> slow_{};
+
+  // Slow paths only.
+  std::vector<Block> large_cache_;   // capacity reserved up front: pushes never allocate
+  struct {
+    std::size_t hits = 0, misses = 0, frees = 0, released = 0;
+  } large_;
+  std::size_t peak_bytes_reserved_ = 0;
+  std::size_t compactions_ = 0;
+  std::size_t bytes_released_ = 0;
+  std::size_t failed_allocations_ = 0;
+  std::size_t guard_violations_ = 0;
+  std::size_t failed_releases_ = 0;
 };
 
 // ---- hot paths ------------------------------------------------------------
 
 inline Block Pool::allocate(std::size_t bytes) {
-  const std::size_t guard = options_.debug ? kGuardBytes : 0;
-  if (bytes <= kMaxSmallBytes - guard) [[likely]] {
-    const std::size_t size_class = size_class_of(bytes + guard);
-    if (FreeBlock* head = free_lists_[size_class]) [[likely]] {
-      const Block block{reinterpret_cast<std::byte*>(head), size_class_bytes(size_class),
+  if (bytes <= max_small_request_) [[likely]] {
+    const std::size_t size_class = size_class_of(bytes + guard_bytes_);
+    ClassState& state = classes_[size_class];
+    if (FreeBlock* head = state.head) [[likely]] {
+      const Block block{reinterpret_cast<std::byte*>(head), detail::kSizeClassBytes[size_class],
                         static_cast<std::uint32_t>(size_class)};
-      free_lists_[size_class] = head->next;
       unpoison_for_asan(block.data, block.capacity);
-      count_allocation(block, bytes, /*hit=*/true);
-      if (options_.debug) [[unlikely]] debug_prepare(block, bytes, /*reused=*/true);
+      state.head = head->next;
+      ++state.hits;
+      count_in_use(block.capacity);
+      if (options_.debug) [[unlikely]] debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
       return block;
     }
   }
@@ -161,45 +202,24 @@ inline Block Pool::allocate(std::size_t bytes) {
 
 inline std::size_t Pool::release(Block block, std::size_t requested) noexcept {
   std::size_t overwritten = kIntact;
-  if (options_.debug) [[unlikely]] overwritten = debug_check_and_poison(block, requested);
-  stats_.bytes_in_use -= block.capacity;
-  stats_.bytes_requested -= requested;
-  --stats_.live_buffers;
-  ++stats_.frees;
-  if (block.size_class < kLargeSizeClass && cache_has_room(block.capacity)) [[likely]] {
-    SizeClassStats& counts = stats_.size_classes[block.size_class];
-    --counts.in_use;
-    ++counts.cached;
-    stats_.bytes_cached += block.capacity;
+  if (options_.debug) [[unlikely]] overwritten = debug_check_and_poison(block.data, block.capacity, requested);
+  bytes_in_use_ -= block.capacity;
+  if (block.size_class < kLargeSizeClass && cache_keeps_released_block()) [[likely]] {
+    ClassState& state = classes_[block.size_class];
+    ++state.frees;
     auto* node = reinterpret_cast<FreeBlock*>(block.data);
-    node->next = free_lists_[block.size_class];
-    free_lists_[block.size_class] = node;
+    node->next = state.head;
+    state.head = node;
     poison_for_asan(block.data, block.capacity);
   } else {
-    release_slow(block);
+    release_slow(block.data, block.capacity, block.size_class);
   }
   return overwritten;
 }
 
-inline void Pool::count_allocation(const Block& block, std::size_t bytes, bool hit) noexcept {
-  SizeClassStats& counts = block.size_class < kLargeSizeClass ? stats_.size_classes[block.size_class] : stats_.large;
-  ++counts.in_use;
-  ++stats_.live_buffers;
-  ++stats_.allocations;
-  stats_.bytes_in_use += block.capacity;
-  stats_.bytes_requested += bytes;
-  if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
-  if (hit) {
-    --counts.cached;
-    ++counts.hits;
-    ++stats_.pool_hits;
-    stats_.bytes_cached -= block.capacity;
-  } else {
-    ++counts.misses;
-    ++stats_.pool_misses;
-    stats_.bytes_reserved += block.capacity;
-    if (stats_.bytes_reserved > stats_.peak_bytes_reserved) stats_.peak_bytes_reserved = stats_.bytes_reserved;
-  }
+inline void Pool::count_in_use(std::size_t capacity) noexcept {
+  bytes_in_use_ += capacity;
+  if (bytes_in_use_ > peak_bytes_in_use_) peak_bytes_in_use_ = bytes_in_use_;
 }
 
 }  // namespace tensormem

@@ -8,6 +8,7 @@
 // rounded to 4 KiB pages and cached by size rather than by class.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -36,17 +37,6 @@ inline constexpr std::size_t kSizeClassCount =
     detail::kLinearClasses +
     detail::kClassesPerDoubling * (std::bit_width(kMaxSmallBytes) - 1 - detail::kFirstDoublingLog2);
 
-// The class a request of `bytes` (1 <= bytes <= kMaxSmallBytes) falls into.
-[[nodiscard]] constexpr std::size_t size_class_of(std::size_t bytes) noexcept {
-  const std::size_t granules = detail::round_up(bytes == 0 ? 1 : bytes, kBlockAlignment) / kBlockAlignment;
-  if (granules <= detail::kLinearClasses) return granules - 1;
-  const std::size_t rounded = granules * kBlockAlignment;
-  const auto log2 = static_cast<unsigned>(std::bit_width(rounded - 1) - 1);  // 2^log2 < rounded <= 2^(log2+1)
-  const std::size_t step = std::size_t{1} << (log2 - 3);
-  const std::size_t within = (rounded - (std::size_t{1} << log2) + step - 1) / step;  // 1..8
-  return detail::kLinearClasses + (log2 - detail::kFirstDoublingLog2) * detail::kClassesPerDoubling + within - 1;
-}
-
 // The block size of a class.
 [[nodiscard]] constexpr std::size_t size_class_bytes(std::size_t size_class) noexcept {
   if (size_class < detail::kLinearClasses) return (size_class + 1) * kBlockAlignment;
@@ -54,6 +44,25 @@ inline constexpr std::size_t kSizeClassCount =
   const std::size_t log2 = detail::kFirstDoublingLog2 + j / detail::kClassesPerDoubling;
   return (std::size_t{1} << log2) + (j % detail::kClassesPerDoubling + 1) * (std::size_t{1} << (log2 - 3));
 }
+
+// The class a request of `bytes` (0 <= bytes <= kMaxSmallBytes; 0 counts as
+// 1) falls into. A short dependency chain: it runs on every allocation.
+[[nodiscard]] constexpr std::size_t size_class_of(std::size_t bytes) noexcept {
+  const std::size_t last = bytes - (bytes != 0 ? 1 : 0);  // offset of the request's last byte
+  if (last < detail::kLinearClasses * kBlockAlignment) return last / kBlockAlignment;
+  // 2^log2 <= last < 2^(log2+1) picks the doubling; the top 4 bits of `last` (8..15) pick its class.
+  const auto log2 = static_cast<std::size_t>(std::bit_width(last) - 1);
+  return (log2 - detail::kFirstDoublingLog2) * detail::kClassesPerDoubling + (last >> (log2 - 3));
+}
+
+namespace detail {
+// size_class_bytes() as a table, for the allocation fast path.
+inline constexpr auto kSizeClassBytes = [] {
+  std::array<std::size_t, kSizeClassCount> bytes{};
+  for (std::size_t c = 0; c < kSizeClassCount; ++c) bytes[c] = size_class_bytes(c);
+  return bytes;
+}();
+}  // namespace detail
 
 static_assert(size_class_bytes(kSizeClassCount - 1) == kMaxSmallBytes);
 static_assert(size_class_of(kMaxSmallBytes) == kSizeClassCount - 1);

@@ -13,7 +13,7 @@ namespace tensormem {
 // X(name, description). Byte counts are block capacities unless noted.
 #define TENSORMEM_STATS_FIELDS(X)                                                        \
   X(bytes_in_use, "bytes in blocks held by live buffers")                               \
-  X(bytes_requested, "bytes the live buffers asked for (<= bytes_in_use)")              \
+  X(bytes_requested, "bytes the live buffers asked for (Storage; a bare Pool says 0)") \
   X(bytes_cached, "bytes in free blocks kept for reuse")                                \
   X(bytes_reserved, "bytes taken from the system allocator: in use + cached")           \
   X(peak_bytes_in_use, "highest bytes_in_use so far")                                   \
