@@ -62,8 +62,8 @@ void stale_handles(Storage& storage) {
     caught(error);
   }
   const BufferHandle reused = storage.allocate(1024);
-  fmt::print("  a new buffer reuses slot #{} (now generation {}) and the same memory: {}\n", reused.index,
-             reused.generation, storage.data(reused) == old_memory ? "yes" : "no");
+  fmt::print("  a new buffer reuses slot #{} (now generation {}) and the same memory: {}\n", reused.index(),
+             reused.generation(), storage.data(reused) == old_memory ? "yes" : "no");
   try {
     (void)storage.bytes(old_handle);
   } catch (const Error& error) {
