@@ -135,5 +135,13 @@ TEST(HandleTable, ThousandsOfChurningHandlesNeverResolveAfterRelease) {
   EXPECT_EQ(table.live(), live.size());
 }
 
+TEST(HandleTable, InsertWithoutReserveStillGrowsTheTable) {
+  HandleTable<Thing> table;
+  std::vector<Handle> handles;
+  for (int i = 0; i < 1000; ++i) handles.push_back(table.insert({i}));  // no reserve_one()
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(table.get(handles[static_cast<std::size_t>(i)]).value, i);
+  EXPECT_EQ(table.slot_count(), 1000U);
+}
+
 }  // namespace
 }  // namespace tensormem

@@ -56,10 +56,10 @@ class HandleTable {
     if (free_head_ == kNoSlot && generations_.size() == generations_.capacity()) [[unlikely]] grow();
   }
 
-  // Stores a payload and issues its handle. Call reserve_one() first; then
-  // it cannot fail. Small on purpose, so that it inlines everywhere (a call
-  // in wasm returns the Handle through memory).
-  Handle insert(const Payload& payload) noexcept {
+  // Stores a payload and issues its handle. After reserve_one() it cannot
+  // fail; without, it may throw OUT_OF_MEMORY while growing. Small on
+  // purpose, so that it inlines everywhere.
+  Handle insert(const Payload& payload) {
     std::uint32_t index = free_head_;
     if (index != kNoSlot) [[likely]] {
       free_head_ = slots_[index].next_free;
@@ -142,11 +142,11 @@ class HandleTable {
     std::uint32_t next_free = kNoSlot;  // while free
   };
 
-  // A new slot at the end, within the capacity reserve_one() ensured. Out of
-  // line: vector's growth path would otherwise bloat every insert().
-  [[gnu::noinline]] std::uint32_t append_slot() noexcept {
+  // A new slot at the end. Out of line: vector's growth path would
+  // otherwise bloat every insert().
+  [[gnu::noinline]] std::uint32_t append_slot() {
+    if (generations_.size() == generations_.capacity()) grow();  // only if reserve_one() was skipped
     const auto index = static_cast<std::uint32_t>(generations_.size());
-    if (generations_.size() == generations_.capacity()) [[unlikely]] std::terminate();  // reserve_one() skipped
     slots_.emplace_back();
     generations_.emplace_back();  // generation 0: free
     return index;
