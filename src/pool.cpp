@@ -66,6 +66,21 @@ Block Pool::allocate_slow(std::size_t bytes) {
     // The class's free list is empty: allocate() only comes here on a miss.
     block.size_class = static_cast<std::uint32_t>(size_class_of(need));
     block.capacity = detail::kSizeClassBytes[block.size_class];
+    // Before reserving a new block, reuse a cached block of one of the next
+    // kFallbackClasses classes (each at most 12.5% larger than the one before).
+    const std::size_t last = std::min<std::size_t>(block.size_class + kFallbackClasses, kSizeClassCount - 1);
+    for (std::size_t c = block.size_class + 1; c <= last; ++c) {
+      ClassState& state = classes_[c];
+      if (FreeBlock* head = state.head) {
+        state.head = head->next;
+        ++state.hits;
+        block = Block{reinterpret_cast<std::byte*>(head), detail::kSizeClassBytes[c], static_cast<std::uint32_t>(c)};
+        unpoison_for_asan(block.data, block.capacity);
+        count_in_use(block.capacity);
+        if (options_.debug) debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
+        return block;
+      }
+    }
   } else {
     block.size_class = kLargeSizeClass;
     block.capacity = detail::round_up(need, kLargePageBytes);

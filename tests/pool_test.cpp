@@ -62,6 +62,26 @@ TEST(Pool, ReleasedBlockIsReusedForTheSameClass) {
   pool.release(second, 1024);
 }
 
+TEST(Pool, AMissTakesACachedBlockUpToTwoClassesLargerBeforeReserving) {
+  Pool pool;
+  const Block larger = pool.allocate(1152);  // the class after 1 KiB
+  pool.release(larger, 1152);
+  const Block reused = pool.allocate(1000);  // 1 KiB class: empty, so the 1152-byte block serves
+  EXPECT_EQ(reused.data, larger.data);
+  EXPECT_EQ(reused.capacity, 1152U);
+  EXPECT_EQ(pool.stats().pool_misses, 1U);
+  EXPECT_EQ(pool.stats().bytes_reserved, 1152U);
+  pool.release(reused, 1000);
+  pool.compact();
+  const Block far_larger = pool.allocate(1408);  // three classes above 1 KiB: too far
+  pool.release(far_larger, 1408);
+  const Block fresh = pool.allocate(1000);
+  EXPECT_EQ(fresh.capacity, 1024U);
+  EXPECT_EQ(pool.stats().pool_misses, 3U);
+  pool.release(fresh, 1000);
+  EXPECT_EQ(pool.check_invariants(), "");
+}
+
 TEST(Pool, ReuseAcrossAHundredCyclesReservesOneBlock) {
   Pool pool;
   for (int i = 0; i < 100; ++i) pool.release(pool.allocate(kMiB), kMiB);

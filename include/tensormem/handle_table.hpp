@@ -74,21 +74,23 @@ class HandleTable {
   // The payload of a live handle; throws DISPOSED or INVALID_ARGUMENT.
   // The reference is valid until the next insert().
   [[nodiscard]] Payload& get(Handle handle) {
-    if (Payload* payload = find(handle)) [[likely]] return *payload;
+    if (resolves(handle)) [[likely]] return slots_[handle.index()].payload;
     fail(handle);
   }
   [[nodiscard]] const Payload& get(Handle handle) const {
-    if (const Payload* payload = find(handle)) [[likely]] return *payload;
+    if (resolves(handle)) [[likely]] return slots_[handle.index()].payload;
     fail(handle);
+  }
+
+  // Whether a handle names a live slot: in range, same generation, and odd.
+  [[nodiscard]] bool resolves(Handle handle) const noexcept {
+    return handle.index() < slot_count_ && generations_.data()[handle.index()] == handle.generation() &&
+           (handle.generation() & 1U) != 0;
   }
 
   // The payload of a live handle, or null.
   [[nodiscard]] Payload* find(Handle handle) noexcept {
-    if (handle.index() < generations_.size() && generations_[handle.index()] == handle.generation() &&
-        (handle.generation() & 1U) != 0) [[likely]] {
-      return &slots_[handle.index()].payload;
-    }
-    return nullptr;
+    return resolves(handle) ? &slots_[handle.index()].payload : nullptr;
   }
   [[nodiscard]] const Payload* find(Handle handle) const noexcept {
     return const_cast<HandleTable*>(this)->find(handle);
@@ -149,6 +151,7 @@ class HandleTable {
     const auto index = static_cast<std::uint32_t>(generations_.size());
     slots_.emplace_back();
     generations_.emplace_back();  // generation 0: free
+    ++slot_count_;
     return index;
   }
 
@@ -188,6 +191,7 @@ class HandleTable {
 
   // Generations apart from payloads: a lookup reads one dense 4-byte entry.
   std::vector<std::uint32_t> generations_;
+  std::uint32_t slot_count_ = 0;  // generations_.size(), without the subtract and shift on every lookup
   std::vector<Slot> slots_;
   std::uint32_t free_head_ = kNoSlot;
   std::size_t retired_ = 0;

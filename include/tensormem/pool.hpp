@@ -6,8 +6,10 @@
 // allocator (aligned_alloc) one at a time, so compaction can hand any cached
 // block straight back.
 //
-// Allocation order: a cached block if there is one (a hit); otherwise a new
-// block from the system allocator (a miss), after
+// Allocation order: a cached block of the request's class if there is one (a
+// hit), else a cached block of one of the next two classes (also a hit: idle
+// memory used instead of reserving more); otherwise a new block from the
+// system allocator (a miss), after
 //   1. auto-compaction, if reserving would cross compact_threshold * max_bytes;
 //   2. the limit check: past max_bytes the pool compacts and retries, then
 //      fails with MEMORY_LIMIT;
@@ -62,6 +64,9 @@ class Pool {
   static constexpr std::byte kPoisonByte{0xDD};
   // Large blocks kept for reuse at most (beside the byte budget).
   static constexpr std::size_t kMaxCachedLargeBlocks = 32;
+  // A miss first takes a cached block of one of this many next-larger small
+  // classes (<= ~26% more bytes) before reserving a new one.
+  static constexpr std::size_t kFallbackClasses = 2;
 
   // Throws INVALID_ARGUMENT for an option out of range.
   explicit Pool(PoolOptions options = {});
