@@ -30,9 +30,11 @@ struct PoolOptions {
   double cache_ratio = 0.25;
   std::size_t min_cache_bytes = std::size_t{4} << 20;  // 4 MiB
 
-  // Debug mode: freed blocks are poisoned (0xDD), every block gets trailing
-  // guard bytes (0xFD) that are checked on release, and whole-pool invariant
-  // scans run after every compaction. Costs time and memory; off by default.
+  // Debug mode: freed blocks are poisoned (0xDD) and the poison is checked
+  // when a block is reused or compacted (a changed byte is a write through a
+  // dangling pointer); every block gets trailing guard bytes (0xFD) that are
+  // checked on release. Both count in Stats::guard_violations. Costs time and
+  // memory; off by default.
   bool debug = false;
 };
 
