@@ -75,9 +75,7 @@ Block Pool::allocate_slow(std::size_t bytes) {
         state.head = head->next;
         ++state.hits;
         block = Block{reinterpret_cast<std::byte*>(head), detail::kSizeClassBytes[c], static_cast<std::uint32_t>(c)};
-        unpoison_for_asan(block.data, block.capacity);
-        count_in_use(block.capacity);
-        if (options_.debug) debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
+        hand_out_cached(block.data, block.capacity, bytes);
         return block;
       }
     }
@@ -96,10 +94,8 @@ Block Pool::allocate_slow(std::size_t bytes) {
       block = *best;
       *best = large_cache_.back();
       large_cache_.pop_back();
-      unpoison_for_asan(block.data, block.capacity);
       ++large_.hits;
-      count_in_use(block.capacity);
-      if (options_.debug) debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
+      hand_out_cached(block.data, block.capacity, bytes);
       return block;
     }
   }

@@ -138,6 +138,9 @@ class Pool {
   // on the fast path, where reloading it stalls on store forwarding.
   void release_slow(std::byte* data, std::size_t capacity, std::uint32_t size_class) noexcept;
   void count_in_use(std::size_t capacity) noexcept;
+  // Every hit, whichever cache it came from, ends here (the caller counts the
+  // hit in its own class). Scalars, so nothing escapes on the fast path.
+  void hand_out_cached(std::byte* data, std::size_t capacity, std::size_t bytes) noexcept;
   void debug_prepare(std::byte* data, std::size_t capacity, std::size_t bytes, bool reused) noexcept;
   std::size_t debug_check_and_poison(std::byte* data, std::size_t capacity, std::size_t requested) noexcept;
   [[nodiscard]] bool poison_intact(const std::byte* data, std::size_t capacity) const noexcept;
@@ -194,11 +197,9 @@ inline Block Pool::allocate(std::size_t bytes) {
     if (FreeBlock* head = state.head) [[likely]] {
       const Block block{reinterpret_cast<std::byte*>(head), detail::kSizeClassBytes[size_class],
                         static_cast<std::uint32_t>(size_class)};
-      unpoison_for_asan(block.data, block.capacity);
       state.head = head->next;
       ++state.hits;
-      count_in_use(block.capacity);
-      if (options_.debug) [[unlikely]] debug_prepare(block.data, block.capacity, bytes, /*reused=*/true);
+      hand_out_cached(block.data, block.capacity, bytes);
       return block;
     }
   }
@@ -225,6 +226,12 @@ inline std::size_t Pool::release(Block block, std::size_t requested) noexcept {
 inline void Pool::count_in_use(std::size_t capacity) noexcept {
   bytes_in_use_ += capacity;
   if (bytes_in_use_ > peak_bytes_in_use_) peak_bytes_in_use_ = bytes_in_use_;
+}
+
+inline void Pool::hand_out_cached(std::byte* data, std::size_t capacity, std::size_t bytes) noexcept {
+  unpoison_for_asan(data, capacity);
+  count_in_use(capacity);
+  if (options_.debug) [[unlikely]] debug_prepare(data, capacity, bytes, /*reused=*/true);
 }
 
 }  // namespace tensormem
