@@ -12,7 +12,7 @@ namespace tensormem {
 namespace {
 
 TEST(Error, EveryCodeHasItsStableUpperCaseName) {
-  const std::array<std::pair<ErrorCode, std::string_view>, 9> expected{{
+  const std::array<std::pair<ErrorCode, std::string_view>, 10> expected{{
       {ErrorCode::kDisposed, "DISPOSED"},
       {ErrorCode::kOutOfBounds, "OUT_OF_BOUNDS"},
       {ErrorCode::kInvalidShape, "INVALID_SHAPE"},
@@ -22,6 +22,7 @@ TEST(Error, EveryCodeHasItsStableUpperCaseName) {
       {ErrorCode::kDtypeMismatch, "DTYPE_MISMATCH"},
       {ErrorCode::kMemoryLimit, "MEMORY_LIMIT"},
       {ErrorCode::kOutOfMemory, "OUT_OF_MEMORY"},
+      {ErrorCode::kReadOnly, "READ_ONLY"},
   }};
   for (const auto& [code, name] : expected) EXPECT_EQ(to_string(code), name);
 }

@@ -85,3 +85,27 @@ TENSORMEM_DTYPE_OF(bool, kBool)
 #undef TENSORMEM_DTYPE_OF
 
 }  // namespace tensormem
+
+namespace tensormem {
+
+// Calls f(T{}) with the C++ type of `dtype`: the one switch every
+// dtype-generic routine goes through.
+template <typename F>
+decltype(auto) visit(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kFloat32: return f(float{});
+    case DType::kFloat64: return f(double{});
+    case DType::kInt8: return f(std::int8_t{});
+    case DType::kUint8: return f(std::uint8_t{});
+    case DType::kInt16: return f(std::int16_t{});
+    case DType::kUint16: return f(std::uint16_t{});
+    case DType::kInt32: return f(std::int32_t{});
+    case DType::kUint32: return f(std::uint32_t{});
+    case DType::kInt64: return f(std::int64_t{});
+    case DType::kUint64: return f(std::uint64_t{});
+    case DType::kBool: return f(bool{});
+  }
+  return f(std::uint8_t{});  // unreachable for a valid DType
+}
+
+}  // namespace tensormem

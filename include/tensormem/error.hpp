@@ -28,6 +28,7 @@ enum class ErrorCode : std::uint8_t {
   kDtypeMismatch,    // element type differs from the one required
   kMemoryLimit,      // the pool's max_bytes would be exceeded, even after compaction
   kOutOfMemory,      // the system allocator itself failed (the wasm heap cannot grow)
+  kReadOnly,         // a write through a view that aliases elements (expand, overlapping as_strided)
 };
 
 // The stable, upper-case name of a code ("DISPOSED", "MEMORY_LIMIT", ...), as
@@ -43,6 +44,7 @@ enum class ErrorCode : std::uint8_t {
     case ErrorCode::kDtypeMismatch: return "DTYPE_MISMATCH";
     case ErrorCode::kMemoryLimit: return "MEMORY_LIMIT";
     case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
+    case ErrorCode::kReadOnly: return "READ_ONLY";
   }
   return "UNKNOWN";
 }
