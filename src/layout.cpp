@@ -45,12 +45,15 @@ void check_sizes(IntList shape, const char* op) {
 }
 
 // Fills row-major strides; size-0 and size-1 dims get the stride they would
-// have with size 1, as in PyTorch, so that no stride is 0.
-void fill_contiguous_strides(const Int* sizes, int ndim, Int* strides) noexcept {
+// have with size 1, as in PyTorch, so that no stride is 0. An empty shape can
+// have sizes whose product overflows: INVALID_SHAPE then.
+void fill_contiguous_strides(IntList shape, Int* strides, const char* op) {
   Int stride = 1;
-  for (int d = ndim - 1; d >= 0; --d) {
+  for (std::size_t d = shape.size(); d-- > 0;) {
     strides[d] = stride;
-    stride *= std::max<Int>(sizes[d], 1);
+    if (multiply_overflows(stride, std::max<Int>(shape[d], 1), &stride) && d > 0) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidShape, "{}: shape {} is too large: its strides overflow int64", op, shape);
+    }
   }
 }
 
@@ -96,7 +99,7 @@ Dims infer_shape(IntList shape, IntList old_shape, Int numel, const char* op) {
 // the old dims from the innermost, group them into chunks that are contiguous
 // with each other, and pack the new dims into each chunk.
 bool compute_view_strides(IntList old_shape, IntList old_strides, const Dims& new_shape, Int numel,
-                          Int* new_strides) noexcept {
+                          Int* new_strides) {
   const int new_ndim = new_shape.size();
   if (old_shape.empty()) {  // 0-d: every new dim has size 1
     for (int d = 0; d < new_ndim; ++d) new_strides[d] = 1;
@@ -106,7 +109,7 @@ bool compute_view_strides(IntList old_shape, IntList old_strides, const Dims& ne
     if (old_shape == new_shape.list()) {
       std::copy(old_strides.begin(), old_strides.end(), new_strides);
     } else {
-      fill_contiguous_strides(new_shape.data(), new_ndim, new_strides);
+      fill_contiguous_strides(new_shape, new_strides, "view");
     }
     return true;
   }
@@ -149,7 +152,7 @@ Layout Layout::contiguous(IntList shape) {
   Layout layout;
   layout.ndim_ = static_cast<int>(shape.size());
   std::copy(shape.begin(), shape.end(), layout.sizes_.begin());
-  fill_contiguous_strides(layout.sizes_.data(), layout.ndim_, layout.strides_.data());
+  fill_contiguous_strides(shape, layout.strides_.data(), "shape");
   return layout;
 }
 
@@ -202,16 +205,20 @@ std::size_t Layout::wrap(Int dim, const char* op) const {
 }
 
 Int Layout::numel() const noexcept {
+  // Sizes before a 0 may multiply past int64 (construction allows that when the count is 0).
   Int numel = 1;
+  for (int d = 0; d < ndim_; ++d) {
+    if (sizes_[static_cast<std::size_t>(d)] == 0) return 0;
+  }
   for (int d = 0; d < ndim_; ++d) numel *= sizes_[static_cast<std::size_t>(d)];
   return numel;
 }
 
 bool Layout::is_contiguous() const noexcept {
+  if (numel() == 0) return true;
   Int expected = 1;
   for (int d = ndim_ - 1; d >= 0; --d) {
     const auto i = static_cast<std::size_t>(d);
-    if (sizes_[i] == 0) return true;
     if (sizes_[i] != 1) {
       if (strides_[i] != expected) return false;
       expected *= sizes_[i];
@@ -314,7 +321,11 @@ Dims Layout::flattened_shape(Int start_dim, Int end_dim) const {
     if (d < start || d > end) {
       shape.push_back(sizes_[d]);
     } else {
-      merged *= sizes_[d];
+      // Only an empty tensor can overflow here: the other sizes may be anything.
+      if (multiply_overflows(merged, sizes_[d], &merged)) [[unlikely]] {
+        detail::raise(ErrorCode::kInvalidShape, "flatten: dims {}..{} of shape {} merge to more than {} elements",
+                      start_dim, end_dim, this->shape(), kIntMax);
+      }
       if (d == end) shape.push_back(merged);
     }
   }
@@ -363,7 +374,10 @@ Layout Layout::unsqueeze(Int dim) const {
   std::copy_backward(strides_.begin() + static_cast<std::ptrdiff_t>(d), strides_.begin() + ndim_,
                      result.strides_.begin() + ndim_ + 1);
   result.sizes_[d] = 1;
-  result.strides_[d] = d < static_cast<std::size_t>(ndim_) ? sizes_[d] * strides_[d] : 1;
+  // Any stride works for a size-1 dim; this one keeps contiguous layouts contiguous.
+  Int stride = 1;
+  if (d < static_cast<std::size_t>(ndim_) && multiply_overflows(sizes_[d], strides_[d], &stride)) stride = 1;
+  result.strides_[d] = stride;
   ++result.ndim_;
   return result;
 }
@@ -400,7 +414,7 @@ Layout Layout::slice(Int dim, const Slice& range) const {
   }
   Layout result = *this;
   result.sizes_[d] = length;
-  if (length > 0) {
+  if (length > 0 && numel() > 0) {
     result.offset_ += start * strides_[d];
     if (length > 1 && multiply_overflows(strides_[d], step, &result.strides_[d])) [[unlikely]] {
       detail::raise(ErrorCode::kInvalidArgument, "Slice step {} times stride {} overflows int64 (dim {} of shape {})",
@@ -430,7 +444,8 @@ Layout Layout::select(Int dim, Int index) const {
                   shape());
   }
   Layout result = *this;
-  result.offset_ += i * strides_[d];
+  // An empty layout reaches nothing, and its strides are unchecked: keep its offset.
+  if (numel() > 0) result.offset_ += i * strides_[d];
   std::copy(sizes_.begin() + static_cast<std::ptrdiff_t>(d) + 1, sizes_.end(), result.sizes_.begin() + static_cast<std::ptrdiff_t>(d));
   std::copy(strides_.begin() + static_cast<std::ptrdiff_t>(d) + 1, strides_.end(),
             result.strides_.begin() + static_cast<std::ptrdiff_t>(d));
@@ -455,7 +470,7 @@ Layout Layout::narrow(Int dim, Int start, Int length) const {
   }
   Layout result = *this;
   result.sizes_[d] = length;
-  if (length > 0) result.offset_ += first * strides_[d];
+  if (length > 0 && numel() > 0) result.offset_ += first * strides_[d];
   return result;
 }
 
