@@ -180,13 +180,13 @@ void print_ratios(std::ostream& out, const RecordingReporter& recorded) {
     const double value = m->counter(check.counter);
     if (std::isnan(value)) continue;
     std::string verdict = "-";
-    if (check.max_value > 0) {
-      const bool ok = value <= check.max_value;
+    if (check.max_value) {
+      const bool ok = value <= *check.max_value;
       verdict = ok ? "yes" : "NO";
       ++(ok ? met : missed);
     }
     counter_rows.push_back({check.benchmark, check.counter, fmt::format("{:.3f}", value),
-                            check.max_value > 0 ? fmt::format("<= {:g}", check.max_value) : "(informative)", verdict});
+                            check.max_value ? fmt::format("<= {:g}", *check.max_value) : "(informative)", verdict});
   }
   if (rows.empty() && counter_rows.empty()) return;
 

@@ -10,11 +10,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace tmbench {
+
+// Makes `value` exist in a register and clobbers memory: nothing is elided,
+// and the next iteration reloads whatever it reads (see pool_bench.cpp for
+// why benchmark::DoNotOptimize is not used).
+[[gnu::always_inline]] inline void escape(const void* value) { asm volatile("" : : "r"(value) : "memory"); }
 
 // ---- deterministic randomness ----------------------------------------------
 //
@@ -191,11 +197,11 @@ struct Comparison {
   bool strict_ratio = false;
 };
 
-// A counter of one benchmark checked against an upper bound (0: informative).
+// A counter of one benchmark checked against an upper bound (none: informative).
 struct CounterCheck {
   std::string benchmark;
   std::string counter;
-  double max_value = 0;
+  std::optional<double> max_value;
 };
 
 inline std::vector<Comparison>& comparisons() {

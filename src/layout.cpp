@@ -57,10 +57,10 @@ void fill_contiguous_strides(IntList shape, Int* strides, const char* op) {
   }
 }
 
-// Resolves a -1 in `shape` against `numel`. INVALID_SHAPE names both shapes.
-Dims infer_shape(IntList shape, IntList old_shape, Int numel, const char* op) {
+// Writes `shape` to `sizes` with a -1 resolved against `numel`. INVALID_SHAPE
+// names both shapes.
+void infer_shape(IntList shape, IntList old_shape, Int numel, const char* op, Int* sizes) {
   check_dim_count(shape.size(), shape, op);
-  Dims result;
   std::optional<std::size_t> inferred;
   Int known = 1;
   bool overflowed = false;
@@ -78,7 +78,7 @@ Dims infer_shape(IntList shape, IntList old_shape, Int numel, const char* op) {
     } else {
       overflowed |= multiply_overflows(known, size, &known);
     }
-    result.push_back(size);
+    sizes[d] = size;
   }
   const bool has_zero = std::find(shape.begin(), shape.end(), 0) != shape.end();
   if (overflowed && !has_zero) known = -1;  // cannot match any element count
@@ -87,26 +87,24 @@ Dims infer_shape(IntList shape, IntList old_shape, Int numel, const char* op) {
       detail::raise(ErrorCode::kInvalidShape, "{}: shape {} is invalid for a tensor of shape {} ({} elements){}", op,
                     shape, old_shape, numel, known == 0 ? ": the -1 is ambiguous next to a size 0" : "");
     }
-    result[*inferred] = numel / known;
+    sizes[*inferred] = numel / known;
   } else if ((overflowed ? (has_zero ? 0 : -1) : known) != numel) [[unlikely]] {
     detail::raise(ErrorCode::kInvalidShape, "{}: shape {} is invalid for a tensor of shape {} ({} elements)", op, shape,
                   old_shape, numel);
   }
-  return result;
 }
 
 // PyTorch's computeStride (aten/src/ATen/TensorUtils.cpp, classic form): walk
 // the old dims from the innermost, group them into chunks that are contiguous
 // with each other, and pack the new dims into each chunk.
-bool compute_view_strides(IntList old_shape, IntList old_strides, const Dims& new_shape, Int numel,
-                          Int* new_strides) {
-  const int new_ndim = new_shape.size();
+bool compute_view_strides(IntList old_shape, IntList old_strides, IntList new_shape, Int numel, Int* new_strides) {
+  const auto new_ndim = static_cast<int>(new_shape.size());
   if (old_shape.empty()) {  // 0-d: every new dim has size 1
     for (int d = 0; d < new_ndim; ++d) new_strides[d] = 1;
     return true;
   }
   if (numel == 0) {
-    if (old_shape == new_shape.list()) {
+    if (old_shape == new_shape) {
       std::copy(old_strides.begin(), old_strides.end(), new_strides);
     } else {
       fill_contiguous_strides(new_shape, new_strides, "view");
@@ -249,6 +247,13 @@ bool Layout::may_alias() const noexcept {
   return false;
 }
 
+bool Layout::broadcasts() const noexcept {
+  for (std::size_t d = 0; d < static_cast<std::size_t>(ndim_); ++d) {
+    if (strides_[d] == 0 && sizes_[d] > 1) return true;
+  }
+  return false;
+}
+
 std::array<Int, 2> Layout::extent() const noexcept {
   std::array<Int, 2> extent{offset_, offset_};
   if (numel() == 0) return extent;
@@ -278,26 +283,25 @@ Int Layout::element(IntList index) const {
   return element;
 }
 
-std::optional<Layout> Layout::try_view(IntList shape) const {
+bool Layout::try_view(IntList shape, Layout& out) const {
+  // Straight into `out`: staging in a local array and copying it over costs a
+  // store-forwarding stall (measured: a third of the op).
   const Int count = numel();
-  const Dims new_shape = infer_shape(shape, this->shape(), count, "view");
-  Layout result;
-  result.ndim_ = new_shape.size();
-  for (int d = 0; d < result.ndim_; ++d) result.sizes_[static_cast<std::size_t>(d)] = new_shape[static_cast<std::size_t>(d)];
-  result.offset_ = offset_;
-  if (!compute_view_strides(this->shape(), strides(), new_shape, count, result.strides_.data())) return std::nullopt;
-  return result;
+  infer_shape(shape, this->shape(), count, "view", out.sizes_.data());
+  out.ndim_ = static_cast<int>(shape.size());
+  out.offset_ = offset_;
+  return compute_view_strides(this->shape(), strides(), out.shape(), count, out.strides_.data());
 }
 
 Layout Layout::view(IntList shape) const {
-  std::optional<Layout> result = try_view(shape);
-  if (!result) [[unlikely]] {
+  Layout result = *this;
+  if (!try_view(shape, result)) [[unlikely]] {
     detail::raise(ErrorCode::kNotViewable,
                   "view: shape {} is not possible for a tensor of shape {} with strides {}: its elements are not "
                   "evenly spaced in that grouping; reshape() copies instead",
                   shape, this->shape(), strides());
   }
-  return *result;
+  return result;
 }
 
 Dims Layout::flattened_shape(Int start_dim, Int end_dim) const {
@@ -333,8 +337,8 @@ Dims Layout::flattened_shape(Int start_dim, Int end_dim) const {
 }
 
 Layout Layout::squeeze() const noexcept {
-  Layout result;
-  result.offset_ = offset_;
+  Layout result = *this;
+  result.ndim_ = 0;
   for (std::size_t d = 0; d < static_cast<std::size_t>(ndim_); ++d) {
     if (sizes_[d] == 1) continue;
     const auto r = static_cast<std::size_t>(result.ndim_++);
@@ -509,9 +513,8 @@ Layout Layout::expand(IntList shape) const {
     detail::raise(ErrorCode::kInvalidShape, "expand: shape {} has fewer dims than the tensor's shape {}", shape,
                   this->shape());
   }
-  Layout result;
+  Layout result = *this;  // a copy, not a zeroed Layout: zeroing costs more than the whole op
   result.ndim_ = static_cast<int>(shape.size());
-  result.offset_ = offset_;
   const std::size_t leading = shape.size() - static_cast<std::size_t>(ndim_);
   for (std::size_t d = 0; d < shape.size(); ++d) {
     const Int target = shape[d];

@@ -22,13 +22,12 @@ std::size_t checked_bytes(const Layout& layout, DType dtype) {
 
 Tensor Tensor::empty(Storage& storage, IntList shape, DType dtype) {
   const Layout layout = Layout::contiguous(shape);
-  const BufferHandle buffer = storage.allocate(checked_bytes(layout, dtype));
-  return Tensor(storage, buffer, dtype, layout);
+  return Tensor(SharedBuffer(storage, checked_bytes(layout, dtype)), dtype, layout);
 }
 
 Tensor Tensor::zeros(Storage& storage, IntList shape, DType dtype) {
   Tensor result = empty(storage, shape, dtype);
-  std::memset(storage.data(result.buffer_), 0, result.nbytes());
+  std::memset(result.buffer_.data(), 0, result.nbytes());
   return result;
 }
 
@@ -40,25 +39,21 @@ Tensor Tensor::from_buffer(Storage& storage, BufferHandle buffer, DType dtype, I
 Tensor Tensor::from_buffer(Storage& storage, BufferHandle buffer, DType dtype, IntList shape, IntList strides,
                            std::int64_t offset) {
   const auto capacity = static_cast<std::int64_t>(storage.size(buffer) / size_of(dtype));
-  const Layout layout = Layout::strided(shape, strides, offset, capacity);
-  storage.retain(buffer);  // after every check, so a failure leaves no extra reference
-  Tensor result(storage, buffer, dtype, layout);
+  Tensor result(SharedBuffer::share(storage, buffer), dtype, Layout::strided(shape, strides, offset, capacity));
   result.read_only_ = result.layout_.may_alias();
   return result;
 }
 
 Tensor Tensor::view(IntList shape) const {
-  return derive([&](const Layout& layout) { return layout.view(shape); });
+  return {*this, [&](const Layout& layout) { return layout.view(shape); }};
 }
 
 Tensor Tensor::reshape(IntList shape) const {
-  (void)record();  // DISPOSED before any shape error
-  if (std::optional<Layout> layout = layout_.try_view(shape)) {
-    return derive([&](const Layout&) { return *layout; });
-  }
-  Tensor copy = clone();
-  copy.layout_ = copy.layout_.view(shape);  // contiguous: always viewable
-  return copy;
+  Tensor result(*this, [](const Layout& layout) { return layout; });
+  if (layout_.try_view(shape, result.layout_)) return result;
+  result = clone();
+  result.layout_ = result.layout_.view(shape);  // contiguous: always viewable
+  return result;
 }
 
 Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
@@ -66,43 +61,43 @@ Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
 }
 
 Tensor Tensor::squeeze() const {
-  return derive([](const Layout& layout) { return layout.squeeze(); });
+  return {*this, [](const Layout& layout) { return layout.squeeze(); }};
 }
 Tensor Tensor::squeeze(std::int64_t dim) const {
-  return derive([&](const Layout& layout) { return layout.squeeze(dim); });
+  return {*this, [&](const Layout& layout) { return layout.squeeze(dim); }};
 }
 Tensor Tensor::unsqueeze(std::int64_t dim) const {
-  return derive([&](const Layout& layout) { return layout.unsqueeze(dim); });
+  return {*this, [&](const Layout& layout) { return layout.unsqueeze(dim); }};
 }
 Tensor Tensor::slice(std::int64_t dim, const Slice& range) const {
-  return derive([&](const Layout& layout) { return layout.slice(dim, range); });
+  return {*this, [&](const Layout& layout) { return layout.slice(dim, range); }};
 }
 Tensor Tensor::slice(std::span<const Slice> ranges) const {
-  return derive([&](const Layout& layout) { return layout.slice(ranges); });
+  return {*this, [&](const Layout& layout) { return layout.slice(ranges); }};
 }
 Tensor Tensor::select(std::int64_t dim, std::int64_t index) const {
-  return derive([&](const Layout& layout) { return layout.select(dim, index); });
+  return {*this, [&](const Layout& layout) { return layout.select(dim, index); }};
 }
 Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const {
-  return derive([&](const Layout& layout) { return layout.narrow(dim, start, length); });
+  return {*this, [&](const Layout& layout) { return layout.narrow(dim, start, length); }};
 }
 Tensor Tensor::permute(IntList dims) const {
-  return derive([&](const Layout& layout) { return layout.permute(dims); });
+  return {*this, [&](const Layout& layout) { return layout.permute(dims); }};
 }
 Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const {
-  return derive([&](const Layout& layout) { return layout.transpose(dim0, dim1); });
+  return {*this, [&](const Layout& layout) { return layout.transpose(dim0, dim1); }};
 }
 
 Tensor Tensor::expand(IntList shape) const {
-  Tensor result = derive([&](const Layout& layout) { return layout.expand(shape); });
-  result.read_only_ = read_only_ || result.layout_.may_alias();
+  Tensor result(*this, [&](const Layout& layout) { return layout.expand(shape); });
+  // expand() adds no aliasing beyond its stride-0 dims: no need for may_alias().
+  result.read_only_ = read_only_ || result.layout_.broadcasts();
   return result;
 }
 
 Tensor Tensor::as_strided(IntList shape, IntList strides, std::int64_t offset) const {
-  const BufferRecord& buffer = record();
-  const auto capacity = static_cast<std::int64_t>(buffer.size / itemsize());
-  Tensor result = derive([&](const Layout&) { return Layout::strided(shape, strides, offset, capacity); });
+  const auto capacity = static_cast<std::int64_t>(record().size / itemsize());
+  Tensor result(*this, [&](const Layout&) { return Layout::strided(shape, strides, offset, capacity); });
   result.read_only_ = read_only_ || result.layout_.may_alias();
   return result;
 }
@@ -120,8 +115,9 @@ Tensor Tensor::to(DType dtype) const {
 }
 
 Tensor Tensor::to_new_buffer(DType dtype) const {
+  Storage& storage = *checked_buffer().storage();
   (void)record();
-  Tensor result = empty(*storage_, shape(), dtype);
+  Tensor result = empty(storage, shape(), dtype);
   // Resolve after allocating: allocation may grow the handle table.
   detail::copy_strided(shape(), result.operand(result.record()), operand(record()));
   return result;
@@ -132,14 +128,12 @@ void Tensor::copy_from(const Tensor& src) const {
   const BufferRecord& source = src.record();
   check_writable("copy_from");
   const Layout broadcast = src.layout_.expand(shape());
-  if (shares_storage(src)) {
+  if (shares_storage(src) && numel() > 0) {
     const std::array<std::int64_t, 2> mine = layout_.extent();
     const std::array<std::int64_t, 2> theirs = broadcast.extent();
-    const std::int64_t my_item = static_cast<std::int64_t>(itemsize());
-    const std::int64_t their_item = static_cast<std::int64_t>(src.itemsize());
-    const bool overlap = mine[0] * my_item < (theirs[1] + 1) * their_item &&
-                         theirs[0] * their_item < (mine[1] + 1) * my_item;
-    if (overlap && numel() > 0) {
+    const auto my_item = static_cast<std::int64_t>(itemsize());
+    const auto their_item = static_cast<std::int64_t>(src.itemsize());
+    if (mine[0] * my_item < (theirs[1] + 1) * their_item && theirs[0] * their_item < (mine[1] + 1) * my_item) {
       copy_from(src.clone());  // through a temporary, so no element is read after it was overwritten
       return;
     }

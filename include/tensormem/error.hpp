@@ -69,11 +69,13 @@ namespace detail {
 // Out of line and cold so that hot paths only carry a call.
 [[noreturn]] void throw_error(ErrorCode code, std::string message);
 
+// Arguments by value: a hot caller then never takes the address of its own
+// parameters, which would spill them to memory on the fast path too.
 template <typename... Args>
 [[noreturn, gnu::cold, gnu::noinline]] void raise(ErrorCode code,
                                                   fmt::format_string<Args...> format,
-                                                  Args&&... args) {
-  throw_error(code, fmt::format(format, std::forward<Args>(args)...));
+                                                  Args... args) {
+  throw_error(code, fmt::vformat(fmt::string_view(format), fmt::make_format_args(args...)));
 }
 
 }  // namespace detail

@@ -63,6 +63,8 @@ class Layout {
   // from expand, or overlapping as_strided): such views are read-only. False
   // only when provably not.
   [[nodiscard]] bool may_alias() const noexcept;
+  // Whether a dim of size > 1 has stride 0 (what expand() adds).
+  [[nodiscard]] bool broadcasts() const noexcept;
   // The lowest and highest element reached; {offset, offset} when empty.
   [[nodiscard]] std::array<std::int64_t, 2> extent() const noexcept;
   // The element at `index`, one value per dim, negatives counting from the end.
@@ -74,7 +76,13 @@ class Layout {
   // The same elements in `shape` (one -1 is inferred), or nullopt when the
   // strides cannot express it (PyTorch's computeStride rule). Throws
   // INVALID_SHAPE when the element counts differ.
-  [[nodiscard]] std::optional<Layout> try_view(IntList shape) const;
+  [[nodiscard]] std::optional<Layout> try_view(IntList shape) const {
+    Layout result;
+    return try_view(shape, result) ? std::optional<Layout>(result) : std::nullopt;
+  }
+  // The same, into `out` (unspecified when false; must not be *this): no
+  // Layout temporary to copy.
+  [[nodiscard]] bool try_view(IntList shape, Layout& out) const;
   // try_view or NOT_VIEWABLE naming both shapes and the strides.
   [[nodiscard]] Layout view(IntList shape) const;
   // The shape flatten(start, end) has; whether it is a view is try_view's call.
