@@ -45,7 +45,9 @@ class IntList {
   [[nodiscard]] constexpr bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] constexpr std::int64_t operator[](std::size_t i) const noexcept { return data_[i]; }
 
-  friend constexpr bool operator==(IntList a, IntList b) noexcept { return std::ranges::equal(a, b); }
+  friend constexpr bool operator==(IntList a, IntList b) noexcept {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());  // not std::ranges: Emscripten 3.1.6 lacks it
+  }
 
  private:
   const std::int64_t* data_ = nullptr;
