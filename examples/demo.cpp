@@ -7,6 +7,9 @@
 //    file's buffer, memory stays flat; when it forgets to, the limit stops it
 //    with a readable error, and the app survives.
 // 4. Compaction gives cached blocks back.
+// 5. Views (seed 000): reshape really reshapes and shares the buffer, a copy
+//    is reported as one, bounds are checked, broadcast views refuse writes,
+//    and a view never outlives its buffer's meaning.
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -22,7 +25,9 @@ namespace {
 using tensormem::BufferHandle;
 using tensormem::Error;
 using tensormem::SharedBuffer;
+using tensormem::Slice;
 using tensormem::Storage;
+using tensormem::Tensor;
 
 constexpr std::size_t kMiB = 1024 * 1024;
 
@@ -114,6 +119,47 @@ void compaction(Storage& storage) {
   show(storage, "after compact()");
 }
 
+std::string values(const Tensor& t) {
+  std::vector<float> out(static_cast<std::size_t>(t.numel()));
+  t.copy_to<float>(out);
+  return fmt::format("{} {}", t.shape(), fmt::join(out, " "));
+}
+
+void views(Storage& storage) {
+  fmt::print("\n5. Views (seed 000): real, zero-copy where possible, checked\n");
+  const std::vector<float> data{1, 2, 3, 4, 5, 6};
+  const Tensor tensor = Tensor::from_data<float>(storage, {6}, data);
+  const Tensor reshaped = tensor.reshape({2, 3});
+  reshaped.set<float>({0, 0}, 999);
+  fmt::print("  reshape([2, 3]) -> {}; shares the buffer: {}; the original now starts with {}\n", values(reshaped),
+             reshaped.shares_storage(tensor) ? "yes" : "no", tensor.at<float>({0}));
+  const Tensor flat = reshaped.transpose(0, 1).flatten();
+  fmt::print("  transpose(0, 1).flatten() -> {}; shares the buffer: {} (strides cannot express it, so it copied)\n",
+             values(flat), flat.shares_storage(tensor) ? "yes" : "no");
+  fmt::print("  slice(step -2) -> {}\n", values(tensor.slice(0, Slice{{}, {}, -2})));
+  try {
+    (void)tensor.slice(0, Slice{0, 10});
+  } catch (const Error& error) {
+    caught(error);
+  }
+  const Tensor broadcast = tensor.narrow(0, 0, 3).unsqueeze(0).expand({2, 3});
+  fmt::print("  expand([2, 3]) -> {}\n", values(broadcast));
+  try {
+    broadcast.set<float>({1, 0}, 0);
+  } catch (const Error& error) {
+    caught(error);
+  }
+  const BufferHandle buffer = tensor.buffer();
+  const Tensor row = reshaped.select(0, 1);
+  storage.release(buffer);  // a raw handle user releases a reference it does not own...
+  while (storage.is_live(buffer)) storage.release(buffer);  // ...every one of them
+  try {
+    (void)row.at<float>({0});
+  } catch (const Error& error) {
+    caught(error);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -131,6 +177,13 @@ int main() {
     stale_handles(storage);
     file_loads(storage);
     compaction(storage);
+    {
+      Storage view_storage;
+      views(view_storage);
+      // The views above were destroyed after their buffer: each counted a failed release.
+      fmt::print("  tensors destroyed after their buffer: {} failed releases counted, {} live buffers\n",
+                 view_storage.stats().failed_releases, view_storage.stats().live_buffers);
+    }
     fmt::print("\nstats: {}\n", storage.stats().to_json());
     return storage.stats().live_buffers == 0 ? 0 : 1;
   } catch (const Error& error) {
