@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -35,4 +36,12 @@ template <typename To, typename From>
   }
 }
 
+namespace detail {
+
+// A bool element's byte as C++ requires it (0 or 1): any nonzero byte is true.
+[[nodiscard]] constexpr std::byte canonical_bool(std::byte b) noexcept {
+  return b != std::byte{0} ? std::byte{1} : std::byte{0};
+}
+
+}  // namespace detail
 }  // namespace tensormem

@@ -159,11 +159,13 @@ class Tensor {
 
   // The elements of a contiguous tensor (NOT_CONTIGUOUS otherwise), checked
   // once. span<const float>() reads; span<float>() also needs a writable view.
-  // Valid until the buffer is released.
+  // Valid until the buffer is released. A bool span first rewrites each
+  // nonzero byte as 1 (same value, but a C++ bool must be 0 or 1; raw bytes
+  // from the handle API may be anything).
   template <typename T>
   [[nodiscard]] std::span<T> span() const;
   // Calls f(T&) for every element in row-major logical order, any strides,
-  // with the checks of span() done once.
+  // with the checks of span() done once (and bool bytes made 0 or 1 likewise).
   template <typename T, typename F>
   void for_each(F&& f) const;
 
@@ -323,7 +325,11 @@ std::span<T> Tensor::span() const {
   check_dtype<T>("span");
   if (!is_contiguous()) [[unlikely]] raise_not_contiguous("span");
   if constexpr (!std::is_const_v<T>) check_writable("span");
-  return {reinterpret_cast<T*>(element_address(buffer, layout_.offset())), static_cast<std::size_t>(numel())};
+  std::byte* first = element_address(buffer, layout_.offset());
+  if constexpr (std::is_same_v<std::remove_const_t<T>, bool>) {
+    for (std::byte& b : std::span(first, static_cast<std::size_t>(numel()))) b = detail::canonical_bool(b);
+  }
+  return {reinterpret_cast<T*>(first), static_cast<std::size_t>(numel())};
 }
 
 template <typename T, typename F>
@@ -333,9 +339,16 @@ void Tensor::for_each(F&& f) const {
   if constexpr (!std::is_const_v<T>) check_writable("for_each");
   if (numel() == 0) return;
   T* const base = reinterpret_cast<T*>(element_address(buffer, layout_.offset()));
+  const auto visit_element = [&f](T* element) {
+    if constexpr (std::is_same_v<std::remove_const_t<T>, bool>) {
+      auto* byte = reinterpret_cast<std::byte*>(const_cast<bool*>(element));
+      *byte = detail::canonical_bool(*byte);
+    }
+    f(*element);
+  };
   const int n = ndim();
   if (n == 0) {
-    f(*base);
+    visit_element(base);
     return;
   }
   const auto last = static_cast<std::size_t>(n - 1);
@@ -345,9 +358,9 @@ void Tensor::for_each(F&& f) const {
   T* row = base;
   for (;;) {
     if (inner_stride == 1) {
-      for (std::int64_t i = 0; i < inner_size; ++i) f(row[i]);
+      for (std::int64_t i = 0; i < inner_size; ++i) visit_element(row + i);
     } else {
-      for (std::int64_t i = 0; i < inner_size; ++i) f(row[i * inner_stride]);
+      for (std::int64_t i = 0; i < inner_size; ++i) visit_element(row + i * inner_stride);
     }
     int d = n - 2;
     for (; d >= 0; --d) {
