@@ -41,8 +41,8 @@ class Layout {
   [[nodiscard]] static Layout contiguous(IntList shape);
 
   // Explicit strides and offset, checked so that every reachable element lies
-  // in [0, capacity): OUT_OF_BOUNDS names the element that would not.
-  // INVALID_ARGUMENT for mismatched lengths or a negative offset.
+  // in [0, capacity): OUT_OF_BOUNDS names the element that would not, or an
+  // offset outside [0, capacity]. INVALID_ARGUMENT for mismatched lengths.
   [[nodiscard]] static Layout strided(IntList shape, IntList strides, std::int64_t offset, std::int64_t capacity);
 
   // --- observers -------------------------------------------------------------
