@@ -445,7 +445,7 @@ TEST(CopyConversions, EveryDtypePairMatchesConvertOnBoundaryValues) {
           visit(to, [&](auto target) {
             using To = decltype(target);
             for (Int i = 0; i < n; ++i) {
-              const To expected = convert<To>(values[static_cast<std::size_t>(i)]);
+              const To expected = convert<To>(static_cast<From>(values[static_cast<std::size_t>(i)]));
               const To actual = read<To>(out.data() + i * Int{sizeof(To)});
               if (std::memcmp(&expected, &actual, sizeof(To)) != 0 && !(std::isnan(expected) && std::isnan(actual))) {
                 ADD_FAILURE() << to_string(from) << " -> " << to_string(to) << " step " << step << ": value #" << i
