@@ -153,6 +153,11 @@ bool compute_view_strides(IntList old_shape, IntList old_strides, IntList new_sh
                 which, value, size, dim, shape);
 }
 
+[[noreturn]] void raise_index_bound(Int index, std::size_t dim, Int size, IntList shape) {
+  detail::raise(ErrorCode::kOutOfBounds, "Index {} is out of bounds for dim {} of size {} (shape {})", index, dim, size,
+                shape);
+}
+
 }  // namespace
 
 Layout Layout::contiguous(IntList shape) {
@@ -286,8 +291,7 @@ Int Layout::element(IntList index) const {
     const Int size = sizes_[d];
     if (i < 0) i += size;
     if (i < 0 || i >= size) [[unlikely]] {
-      detail::raise(ErrorCode::kOutOfBounds, "Index {} is out of bounds for dim {} of size {} (shape {})", index[d], d,
-                    size, shape());
+      raise_index_bound(index[d], d, size, shape());
     }
     element += i * strides_[d];
   }
@@ -365,13 +369,17 @@ Layout Layout::squeeze(Int dim) const {
     detail::raise(ErrorCode::kInvalidShape, "squeeze: dim {} has size {}, not 1 (shape {})", dim, sizes_[d], shape());
   }
   Layout result = *this;
-  std::copy(sizes_.begin() + static_cast<std::ptrdiff_t>(d) + 1, sizes_.end(), result.sizes_.begin() + static_cast<std::ptrdiff_t>(d));
-  std::copy(strides_.begin() + static_cast<std::ptrdiff_t>(d) + 1, strides_.end(),
-            result.strides_.begin() + static_cast<std::ptrdiff_t>(d));
-  --result.ndim_;
-  result.sizes_[static_cast<std::size_t>(result.ndim_)] = 0;
-  result.strides_[static_cast<std::size_t>(result.ndim_)] = 0;
+  result.erase_dim(d);
   return result;
+}
+
+void Layout::erase_dim(std::size_t d) noexcept {
+  const auto first = static_cast<std::ptrdiff_t>(d);
+  std::copy(sizes_.begin() + first + 1, sizes_.end(), sizes_.begin() + first);
+  std::copy(strides_.begin() + first + 1, strides_.end(), strides_.begin() + first);
+  --ndim_;
+  sizes_[static_cast<std::size_t>(ndim_)] = 0;
+  strides_[static_cast<std::size_t>(ndim_)] = 0;
 }
 
 Layout Layout::unsqueeze(Int dim) const {
@@ -455,18 +463,12 @@ Layout Layout::select(Int dim, Int index) const {
   const Int size = sizes_[d];
   const Int i = index < 0 ? index + size : index;
   if (i < 0 || i >= size) [[unlikely]] {
-    detail::raise(ErrorCode::kOutOfBounds, "Index {} is out of bounds for dim {} of size {} (shape {})", index, d, size,
-                  shape());
+    raise_index_bound(index, d, size, shape());
   }
   Layout result = *this;
   // An empty layout reaches nothing, and its strides are unchecked: keep its offset.
   if (numel() > 0) result.offset_ += i * strides_[d];
-  std::copy(sizes_.begin() + static_cast<std::ptrdiff_t>(d) + 1, sizes_.end(), result.sizes_.begin() + static_cast<std::ptrdiff_t>(d));
-  std::copy(strides_.begin() + static_cast<std::ptrdiff_t>(d) + 1, strides_.end(),
-            result.strides_.begin() + static_cast<std::ptrdiff_t>(d));
-  --result.ndim_;
-  result.sizes_[static_cast<std::size_t>(result.ndim_)] = 0;
-  result.strides_[static_cast<std::size_t>(result.ndim_)] = 0;
+  result.erase_dim(d);
   return result;
 }
 

@@ -113,6 +113,8 @@ class Layout {
  private:
   // `dim` in [-n, n) as an index; INVALID_ARGUMENT names `op` and the shape.
   [[nodiscard]] std::size_t wrap(std::int64_t dim, const char* op) const;
+  // Removes dim d (in range), shifting the later dims down.
+  void erase_dim(std::size_t d) noexcept;
 
   std::array<std::int64_t, kMaxDims> sizes_{};
   std::array<std::int64_t, kMaxDims> strides_{};
