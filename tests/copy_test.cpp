@@ -24,13 +24,16 @@
 
 #include "tensormem/convert.hpp"
 #include "tensormem/tensor.hpp"
+#include "test_support.hpp"
 
 namespace tensormem {
 namespace {
 
 using detail::StridedOperand;
 using Int = std::int64_t;
-using List = std::vector<Int>;
+using List = testing::Shape;
+using testing::for_each_index;
+using testing::values_of;
 
 constexpr std::array<DType, kDTypeCount> kAllDTypes = {
     DType::kFloat32, DType::kFloat64, DType::kInt8,   DType::kUint8,  DType::kInt16, DType::kUint16,
@@ -89,22 +92,6 @@ T read(const std::byte* p) {
 template <typename T>
 void write(std::byte* p, T value) {
   std::memcpy(p, &value, sizeof(T));
-}
-
-// Calls f(index) for every multi-index of shape, in row-major order.
-template <typename F>
-void for_each_index(const List& shape, F&& f) {
-  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return;
-  List index(shape.size(), 0);
-  for (;;) {
-    f(index);
-    std::size_t d = shape.size();
-    for (; d > 0; --d) {
-      if (++index[d - 1] < shape[d - 1]) break;
-      index[d - 1] = 0;
-    }
-    if (d == 0) return;
-  }
 }
 
 Int dot(const List& index, const Int* strides) {
@@ -541,13 +528,6 @@ TEST(CopyFill, WritesEveryElementOfStridedAndReversedViewsAndNothingElse) {
 }
 
 // ---- through Tensor -------------------------------------------------------------------------
-
-template <typename T = float>
-std::vector<T> values_of(const Tensor& t) {
-  std::vector<T> out(static_cast<std::size_t>(t.numel()));
-  t.copy_to<T>(out);
-  return out;
-}
 
 std::vector<float> iota(std::size_t n, float first = 0) {
   std::vector<float> v(n);

@@ -13,16 +13,10 @@
 namespace tensormem {
 namespace {
 
-using List = std::vector<std::int64_t>;
+using List = testing::Shape;
+using testing::values_of;
 
 List to_vector(IntList list) { return {list.begin(), list.end()}; }
-
-template <typename T = float>
-std::vector<T> values_of(const Tensor& t) {
-  std::vector<T> out(static_cast<std::size_t>(t.numel()));
-  t.copy_to<T>(out);
-  return out;
-}
 
 std::vector<float> iota(std::size_t n, float first = 1) {
   std::vector<float> v(n);

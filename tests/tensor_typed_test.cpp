@@ -28,7 +28,10 @@ namespace tensormem {
 namespace {
 
 using Int = std::int64_t;
-using Shape = std::vector<Int>;
+using testing::for_each_index;
+using testing::product;
+using testing::row_major;
+using testing::Shape;
 
 // --- element types ---------------------------------------------------------------------
 
@@ -149,31 +152,6 @@ bool same(T a, T b) {
 
 // --- shapes --------------------------------------------------------------------------
 
-Int product(const Shape& shape) {
-  Int n = 1;
-  for (const Int size : shape) n *= size;
-  return n;
-}
-
-template <typename F>
-void for_each_index(const Shape& shape, F&& f) {
-  const Int n = product(shape);
-  Shape index = shape;  // (not Shape(size, 0): GCC 12 reports a false -Wfree-nonheap-object for it)
-  std::fill(index.begin(), index.end(), 0);
-  for (Int k = 0; k < n; ++k) {
-    f(static_cast<const Shape&>(index));
-    for (std::size_t d = shape.size(); d-- > 0;) {
-      if (++index[d] < shape[d]) break;
-      index[d] = 0;
-    }
-  }
-}
-
-Int row_major(const Shape& shape, const Shape& index) {
-  Int position = 0;
-  for (std::size_t d = 0; d < shape.size(); ++d) position = position * shape[d] + index[d];
-  return position;
-}
 
 // Row-major strides, size-0 and size-1 dims counting as size 1 (the PyTorch convention).
 Shape row_major_strides(const Shape& shape) {

@@ -1,13 +1,58 @@
 // Shared test helpers: every error check verifies both the code and the text.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "tensormem/error.hpp"
+#include "tensormem/tensor.hpp"
 
 namespace tensormem::testing {
+
+using Shape = std::vector<std::int64_t>;
+
+// Element count of a shape (1 for 0-d).
+inline std::int64_t product(const Shape& shape) {
+  std::int64_t n = 1;
+  for (const std::int64_t size : shape) n *= size;
+  return n;
+}
+
+// Calls f(index) for every multi-index of `shape`, in row-major order (once for 0-d).
+template <typename F>
+void for_each_index(const Shape& shape, F&& f) {
+  if (product(shape) == 0) return;
+  Shape index = shape;  // (not Shape(size, 0): GCC 12 reports a false -Wfree-nonheap-object for it)
+  std::fill(index.begin(), index.end(), 0);
+  for (;;) {
+    f(static_cast<const Shape&>(index));
+    std::size_t d = shape.size();
+    for (; d > 0; --d) {
+      if (++index[d - 1] < shape[d - 1]) break;
+      index[d - 1] = 0;
+    }
+    if (d == 0) return;
+  }
+}
+
+// Row-major position of `index` in `shape`.
+inline std::int64_t row_major(const Shape& shape, const Shape& index) {
+  std::int64_t position = 0;
+  for (std::size_t d = 0; d < shape.size(); ++d) position = position * shape[d] + index[d];
+  return position;
+}
+
+// A tensor's elements in row-major logical order, converted to T.
+template <typename T = float>
+std::vector<T> values_of(const Tensor& t) {
+  std::vector<T> out(static_cast<std::size_t>(t.numel()));
+  t.copy_to<T>(out);
+  return out;
+}
 
 // Runs `f`, expecting it to throw tensormem::Error with `code`; returns the
 // message (empty, with a test failure, if nothing or something else was thrown).
