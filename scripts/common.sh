@@ -9,6 +9,13 @@ TM_JOBS="$(nproc)"
 # Emscripten's optimizer needs Debian's acorn; the machine's node does not look there.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:${NODE_PATH}}"
 
+# The npm package directory (assembled by scripts/build-js.sh) and the npm tools the JS
+# checks use, cached in build/js-tools. Exact versions: CI runs must not drift.
+export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_BUILD}/wasm/bindings/js/package}"
+TM_JS_TOOLS="${TM_BUILD}/js-tools"
+TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3)
+TM_CHROMIUM=/usr/bin/chromium
+
 tm_log() { printf '\n==> %s\n' "$*"; }
 
 tm_setup() { bash "${TM_ROOT}/scripts/setup-debian.sh"; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what tensormem's build needs on Debian 12, and fetch the Google Benchmark
-# source for the wasm build into build/deps/. Idempotent; does nothing when all is there.
+# Install what tensormem's build and tests need on Debian 12: packages (with chromium
+# for the browser check), the Google Benchmark source for the wasm build (build/deps/)
+# and the npm tools of the JS checks (build/js-tools/). Idempotent and quick when all is there.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -20,8 +21,9 @@ apt_update() {
 }
 
 # 1. Packages. nodejs only when there is no node at all (keep a newer node from elsewhere).
-packages=(cmake g++ make libgtest-dev libbenchmark-dev libfmt-dev emscripten)
+packages=(cmake g++ make libgtest-dev libbenchmark-dev libfmt-dev emscripten chromium)
 command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "${p}" 2>/dev/null || true)" == "install ok installed" ]] \
@@ -55,3 +57,21 @@ fi
 src="$(tm_benchmark_source_dir)"
 [[ -n "${src}" ]] || { echo "setup-debian.sh: benchmark source not found in ${TM_DEPS}" >&2; exit 1; }
 echo "benchmark source: ${src}"
+
+# 3. npm tools for the JS checks (playwright-core drives the system chromium; it never
+# downloads a browser). Reinstalled only when a pinned version is missing.
+tools_ok=1
+for spec in "${TM_JS_TOOL_VERSIONS[@]}"; do
+  name="${spec%@*}" want="${spec##*@}"
+  have="$(node -p "require('${TM_JS_TOOLS}/node_modules/${name}/package.json').version" 2>/dev/null || true)"
+  [[ "${have}" == "${want}" ]] || tools_ok=0
+done
+if ((!tools_ok)); then
+  tm_log "npm install ${TM_JS_TOOL_VERSIONS[*]} into ${TM_JS_TOOLS}"
+  mkdir -p "${TM_JS_TOOLS}"
+  [[ -f "${TM_JS_TOOLS}/package.json" ]] \
+    || printf '{ "private": true, "description": "tools of the tensormem JS checks" }\n' \
+      > "${TM_JS_TOOLS}/package.json"
+  (cd "${TM_JS_TOOLS}" && npm install --no-audit --no-fund --save-exact "${TM_JS_TOOL_VERSIONS[@]}")
+fi
+echo "js tools: ${TM_JS_TOOL_VERSIONS[*]} in ${TM_JS_TOOLS}"
