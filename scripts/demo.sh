@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the demo natively and for wasm, then run it natively and under node.
+# Build the demo natively and for wasm and run it natively and under node; then build
+# the npm package and run the JavaScript demo and the example of docs/js-guide.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -11,3 +12,15 @@ printf '\n===== tensormem_demo: native =====\n'
 "${TM_BUILD}/native/examples/tensormem_demo"
 printf '\n===== tensormem_demo: wasm (node %s) =====\n' "$(node --version)"
 node "${TM_BUILD}/wasm/examples/tensormem_demo.js"
+
+bash "${TM_ROOT}/scripts/build-js.sh"
+cd "${TM_ROOT}"
+# --expose-gc lets the demo show the FinalizationRegistry safety net at work.
+printf '\n===== examples/js/demo.mjs (node %s) =====\n' "$(node --version)"
+node --expose-gc examples/js/demo.mjs
+printf '\n===== examples/js/guide-example.mjs =====\n'
+node -e '
+  const fs = require("fs");
+  const [doc, example] = ["docs/js-guide.md", "examples/js/guide-example.mjs"].map((f) => fs.readFileSync(f, "utf8"));
+  if (!doc.includes(example.trimEnd())) throw new Error("docs/js-guide.md must show examples/js/guide-example.mjs as it is");'
+node --import ./examples/js/resolve-tensormem.mjs examples/js/guide-example.mjs
