@@ -1,0 +1,116 @@
+// The browser scenario. run.mjs serves the package directory at /pkg/ and loads
+// index.html?mode=...:
+//   default  the package's own loader finds the .wasm next to index.mjs (import.meta.url)
+//   wasmUrl  Device.create({ wasmUrl }) points at the same file served under /alt/
+//            (its name comes in ?wasm=)
+//   worker   the default scenario inside a module Web Worker
+// The result ({ mode, version, checks, stats } or { mode, error }) goes to
+// window.__tensormem and into the page.
+import { Device, TensorMemError, version } from '/pkg/index.mjs';
+
+async function scenario(mode) {
+  const checks = [];
+  const check = (name, ok, detail) => checks.push(ok ? { name, ok: true } : { name, ok: false, detail: String(detail) });
+  const checkEqual = (name, actual, expected) =>
+    check(name, JSON.stringify(actual) === JSON.stringify(expected),
+      `got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+  const checkThrows = (name, fn, code, message) => {
+    try {
+      fn();
+      check(name, false, `did not throw (wanted ${code})`);
+    } catch (e) {
+      check(name, e instanceof TensorMemError && e.code === code && (!message || message.test(e.message)),
+        `${e?.name} ${e?.code}: ${e?.message}`);
+    }
+  };
+
+  const options = { maxMemory: 64 << 20 };
+  if (mode === 'wasmUrl') {
+    options.wasmUrl = new URL(`/alt/${new URLSearchParams(location.search).get('wasm')}`, location.href);
+  }
+  const device = await Device.create(options);
+  check('Device.create', device.options.maxMemory === 64 << 20 && !device.isDisposed, JSON.stringify(device.options));
+
+  // Tensors and views.
+  const t = device.tensor([[1, 2, 3], [4, 5, 6]]);
+  checkEqual('tensor from nested arrays', [t.shape, t.dtype, t.toArray()], [[2, 3], 'float32', [[1, 2, 3], [4, 5, 6]]]);
+  const r = t.reshape([3, 2]);
+  r.set(60, 2, 1);
+  check('reshape is a view', r.sharesStorage(t) && r.isContiguous);
+  check('a write through reshape is seen by the original', t.get(1, 2) === 60, t.get(1, 2));
+  const s = t.slice([null, [1, 3]]);
+  checkEqual('slice [null, [1, 3]]', [s.shape, s.isContiguous, s.toArray()], [[2, 2], false, [[2, 3], [5, 60]]]);
+  const column = t.slice([null, 0]);
+  checkEqual('slice [null, 0] selects a column', column.toArray(), [1, 4]);
+  const flat = t.flatten();
+  flat.view()[0] = 10;
+  check('flatten().view() writes through, zero-copy', t.get(0, 0) === 10, t.get(0, 0));
+  checkThrows('slice past the end', () => t.slice([[0, 10]]), 'OUT_OF_BOUNDS', /^Slice stop 10 is out of bounds/);
+
+  // Dispose: the buffer lives while a view does; a disposed tensor refuses use.
+  t.dispose();
+  check('views outlive the disposed original', r.get(0, 0) === 10 && device.getMemoryStats().liveBuffers === 1,
+    JSON.stringify(device.getMemoryStats()));
+  checkThrows('use after dispose throws DISPOSED', () => t.get(0, 0), 'DISPOSED');
+  for (const v of [r, s, column, flat]) v.dispose();
+  check('last view disposed frees the buffer', device.getMemoryStats().liveBuffers === 0,
+    device.getMemoryStats().liveBuffers);
+
+  // Raw buffers: the checked view survives wasm memory growth and refuses use after dispose.
+  const data = device.createDataWithBuffer(new Uint8Array([1, 2, 3]));
+  const view = device.readDataView(data);
+  checkThrows('readDataView index past the end', () => view[999], 'OUT_OF_BOUNDS',
+    /^Index 999 out of bounds for array of length 3$/);
+  const heapBefore = device.getMemoryStats().wasmHeapBytes;
+  const big = device.createData(40 << 20);
+  const heapAfter = device.getMemoryStats().wasmHeapBytes;
+  check('a 40 MiB buffer grows the wasm memory', heapAfter > heapBefore, `${heapBefore} -> ${heapAfter}`);
+  checkEqual('readDataView stays valid across growth', [view.length, view[0], view[2]], [3, 1, 3]);
+  checkEqual('data.view() re-derived after growth', Array.from(data.view()), [1, 2, 3]);
+  big.dispose();
+  device.disposeData(data);
+  checkThrows('readDataView after disposeData throws DISPOSED', () => view[0], 'DISPOSED',
+    /View is no longer valid: buffer has been disposed/);
+
+  const stats = device.getMemoryStats();
+  check('getMemoryStats: nothing live', stats.liveBuffers === 0 && stats.liveTensors === 0 && stats.liveData === 0 &&
+    stats.bytesInUse === 0, JSON.stringify(stats));
+  check('getMemoryStats: the peak saw the big buffer', stats.peakBytesInUse >= 40 << 20, stats.peakBytesInUse);
+
+  // Devices are independent; a disposed one refuses use.
+  const other = await Device.create();
+  device.dispose();
+  checkThrows('device use after dispose throws DISPOSED', () => device.zeros([1]), 'DISPOSED');
+  const z = other.zeros([2], 'int32');
+  checkEqual('a second device works after the first is disposed', Array.from(z.read()), [0, 0]);
+  other.dispose();
+  return { version, checks, stats };
+}
+
+async function report(mode) {
+  try {
+    return { mode, ...(await scenario(mode)) };
+  } catch (e) {
+    return { mode, error: `${e?.name}: ${e?.message}\n${e?.stack ?? ''}` };
+  }
+}
+
+if (typeof window === 'undefined') {
+  // Inside the worker.
+  self.postMessage(await report('worker'));
+} else {
+  const mode = new URLSearchParams(location.search).get('mode') ?? 'default';
+  let result;
+  if (mode === 'worker') {
+    const worker = new Worker(new URL(import.meta.url), { type: 'module' });
+    result = await new Promise((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ mode, error: `worker error: ${event.message}` });
+    });
+    worker.terminate();
+  } else {
+    result = await report(mode);
+  }
+  document.getElementById('result').textContent = JSON.stringify(result, null, 2);
+  window.__tensormem = result;
+}
