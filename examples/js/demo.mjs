@@ -136,9 +136,23 @@ async function safetyNet({ device, keepAlive }) {
     console.log('  (run node with --expose-gc to force a collection here)');
   } else {
     // Finalizers never run inside synchronous code: the app has to yield to the event loop.
-    for (let i = 0; i < 5; ++i) {
-      globalThis.gc();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    // The debug warnings (one per creation site, each with its stack) are collected to print one, shortened.
+    const warnings = [];
+    const warn = console.warn;
+    console.warn = (message) => warnings.push(String(message));
+    try {
+      for (let i = 0; i < 5; ++i) {
+        globalThis.gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      console.warn = warn;
+    }
+    if (warnings.length) {
+      const [first, ...rest] = warnings[0].split('\n');
+      console.log(`  console.warn: ${first}`);
+      for (const frame of ourFrames(rest.join('\n'))) console.log(`    ${frame}`);
+      console.log(`  (${warnings.length} such warnings: one per place of creation)`);
     }
     const stats = show(device, 'after gc() and a few ticks');
     console.log(`  leaksReclaimed: ${stats.leaksReclaimed} objects; the file still referenced stays live`);
