@@ -13,7 +13,7 @@ printf '\n===== tensormem_demo: native =====\n'
 printf '\n===== tensormem_demo: wasm (node %s) =====\n' "$(node --version)"
 node "${TM_BUILD}/wasm/examples/tensormem_demo.js"
 
-bash "${TM_ROOT}/scripts/build-js.sh"
+TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-js.sh"   # setup ran above
 cd "${TM_ROOT}"
 # --expose-gc lets the demo show the FinalizationRegistry safety net at work.
 printf '\n===== examples/js/demo.mjs (node %s) =====\n' "$(node --version)"
