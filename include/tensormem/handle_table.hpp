@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include "tensormem/error.hpp"
@@ -59,14 +60,17 @@ class HandleTable {
   // Stores a payload and issues its handle. After reserve_one() it cannot
   // fail; without, it may throw OUT_OF_MEMORY while growing. Small on
   // purpose, so that it inlines everywhere.
-  Handle insert(const Payload& payload) {
+  // A forwarding reference: a payload that owns resources (a Tensor) is moved
+  // in, not copied and destroyed.
+  template <typename P>
+  Handle insert(P&& payload) {
     std::uint32_t index = free_head_;
     if (index != kNoSlot) [[likely]] {
       free_head_ = slots_[index].next_free;
     } else {
       index = append_slot();
     }
-    slots_[index].payload = payload;
+    slots_[index].payload = std::forward<P>(payload);
     const std::uint32_t generation = ++generations_[index];  // even -> odd: live
     return Handle{index, generation};
   }

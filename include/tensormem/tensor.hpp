@@ -90,6 +90,12 @@ class Tensor {
   [[nodiscard]] bool is_contiguous() const noexcept { return layout_.is_contiguous(); }
   // Writes are refused (READ_ONLY): the view aliases elements, or was derived from one that did.
   [[nodiscard]] bool is_read_only() const noexcept { return read_only_; }
+  // Throw what a write (READ_ONLY) or a span (NOT_CONTIGUOUS) would, for
+  // callers that access elements by other means (the JavaScript facade).
+  void require_writable(const char* op) const { check_writable(op); }
+  void require_contiguous(const char* op) const {
+    if (!is_contiguous()) [[unlikely]] raise_not_contiguous(op);
+  }
   // Whether the buffer is still live (false for a tensor without one).
   [[nodiscard]] bool is_alive() const noexcept { return buffer_ && buffer_.storage()->is_live(buffer_.handle()); }
   // Whether both name the same buffer: how a caller learns that reshape() or

@@ -1,0 +1,84 @@
+// What DeviceData and Tensor share: a handle on a runtime object, dispose()
+// and Symbol.dispose, scope and finalization bookkeeping, and sealing.
+import { fail } from './errors.mjs';
+import { kHandle, kKeep, kKept, kRegister } from './runtime.mjs';
+
+// Only the package constructs objects.
+export const INTERNAL = Symbol('tensormem.internal');
+// Subclasses drop cached state in this method when disposed.
+export const kReleased = Symbol('tensormem.released');
+
+// Accessors of the private state, for the subclasses (set in the static block).
+export let handleOf;   // (object, op) => handle, or DISPOSED
+export let runtimeOf;  // (object) => Runtime
+
+export class Resource {
+  #rt;
+  #h;        // 0 once disposed
+  #id;
+  #registered = false;
+  #kept = false;
+
+  constructor(token, rt, handle) {
+    if (token !== INTERNAL) throw new TypeError('tensormem objects are created by a Device');
+    this.#rt = rt;
+    this.#h = handle;
+    this.#id = handle;
+    rt.track(this);
+  }
+
+  static {
+    handleOf = (object, op) => {
+      const h = object.#h;
+      if (h === 0 || !object.#rt.alive) object.#disposedError(op);
+      return h;
+    };
+    runtimeOf = (object) => object.#rt;
+  }
+
+  /** Unique per device, never reused. */
+  get id() { return this.#id; }
+  get device() { return this.#rt.device; }
+  get isDisposed() { return this.#h === 0 || !this.#rt.alive; }
+
+  dispose() {
+    const h = this.#h;
+    if (h === 0) return;
+    const rt = this.#rt;
+    this.#h = 0;
+    this[kReleased]();
+    if (!rt.alive) return;  // the device took everything with it
+    rt.untrack(this);
+    if (this.#registered) rt.registry.unregister(this);
+    if (rt.x.tm_release(h) < 0) rt.raise();
+  }
+
+  [Symbol.dispose]() { this.dispose(); }
+
+  [kReleased]() {}
+
+  get [kHandle]() { return this.#id; }
+  get [kKept]() { return this.#kept; }
+  [kKeep]() { this.#kept = true; }
+  [kRegister](registry) {
+    if (this.#h === 0 || this.#registered || !this.#rt.alive) return;
+    this.#registered = true;
+    registry.register(this, this.#rt.heldValue(this.#h, this.constructor.name), this);
+  }
+
+  #disposedError(op) {
+    const what = `${this.constructor.name} #${this.#id}`;
+    if (!this.#rt.alive) fail('DISPOSED', `${op}: ${what} belongs to a device that was disposed`);
+    fail('DISPOSED', `${op}: ${what} was disposed`);
+  }
+}
+
+// Assigning anything but a writable property of these objects throws, so
+// that no code can replace their state from outside (seed 000, issue 6).
+const sealed = new Proxy(Object.prototype, {
+  set(target, key, value, receiver) {
+    fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of ${receiver.constructor.name}: ` +
+      'its state is private and changes only through its methods');
+  },
+});
+Object.setPrototypeOf(Resource.prototype, sealed);

@@ -1,0 +1,231 @@
+// The JS side of one device's runtime: the raw exports, views of the wasm
+// heap, the scratch area, error translation, and the bookkeeping of object
+// lifetimes (scopes and the finalization safety net). Internal to the package.
+import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
+import { TensorMemError, fail, show } from './errors.mjs';
+
+const SCRATCH_INTS = 8;  // kMaxDims: longer lists are reported by the runtime from their length
+const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
+const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
+
+// Internal methods of DeviceData and Tensor objects, keyed by symbols the package does not export.
+export const kRegister = Symbol('tensormem.register');
+export const kKeep = Symbol('tensormem.keep');
+export const kKept = Symbol('tensormem.kept');
+export const kHandle = Symbol('tensormem.handle');
+
+export class Runtime {
+  constructor(device, loaded, options) {
+    this.device = device;
+    this.module = loaded.module;       // Embind functions
+    this.x = loaded.exports;           // raw exports (tm_*)
+    this.memory = loaded.memory;
+    this.debug = options.debug;
+    this.alive = true;
+    this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
+    this.scratchIndex = 0;             // scratch address / 8
+    this.scope = null;                 // innermost open scope
+    this.pending = [];                 // objects not yet registered for finalization
+    this.flushQueued = false;
+    this.flush = this.flush.bind(this);
+    this.leaks = 0;
+    this.stacks = options.debug ? new Map() : null;  // handle -> creation stack
+    this.warnedSites = new Set();
+    this.registry = new FinalizationRegistry((held) => this.reclaim(held));
+  }
+
+  start(options) {
+    const status = this.x.tm_init(options.maxMemory, options.compactThreshold, options.autoCompact ? 1 : 0,
+      options.debug ? 1 : 0);
+    if (status < 0) this.raise();
+    this.scratchIndex = this.x.tm_scratch() / 8;
+    this.refresh();
+    const names = this.module.dtypeNames();
+    if (names.join() !== DTYPES.join()) throw new Error(`tensormem: JS and wasm dtypes differ: ${names}`);
+  }
+
+  // --- heap access ------------------------------------------------------------
+  // Views of a grown heap are detached (length 0); so is every view after
+  // dispose(), which sends accessors to their slow paths and DISPOSED.
+  refresh() {
+    if (!this.alive) fail('DISPOSED', 'the device was disposed');
+    const buffer = this.memory.buffer;
+    this.heaps = ARRAY_TYPES.map((Type) => new Type(buffer));
+    return this.heaps;
+  }
+
+  heap(k) {
+    const heap = this.heaps[k];
+    return heap.length !== 0 ? heap : this.refresh()[k];
+  }
+
+  scratch() {
+    const heap = this.heaps[1];
+    return heap.length !== 0 ? heap : this.refresh()[1];
+  }
+
+  // Writes a list of integers (a shape, dims, an index) to the scratch; its
+  // length. Values are checked by the runtime; types are checked here.
+  putInts(list, op, what) {
+    if (!Array.isArray(list)) {
+      if (!ArrayBuffer.isView(list) || list instanceof DataView) {
+        fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
+      }
+    }
+    const n = list.length;
+    const s = this.scratch();
+    const base = this.scratchIndex;
+    for (let i = 0; i < n && i < SCRATCH_INTS; i++) {
+      const v = list[i];
+      if (typeof v === 'number') s[base + i] = v;
+      else if (typeof v === 'bigint') s[base + i] = Number(v);
+      else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be an integer`);
+    }
+    return n;
+  }
+
+  // A number argument, type-checked; its value is checked by the runtime.
+  static num(value, op, what) {
+    if (typeof value === 'number') return value;
+    if (typeof value === 'bigint') return Number(value);
+    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be an integer`);
+  }
+
+  // Throws the runtime's last error.
+  raise() {
+    const { code, message } = this.module.lastError();
+    throw new TensorMemError(code, message);
+  }
+
+  // --- lifetimes ------------------------------------------------------------------
+  // Called by every new object. Registration with the FinalizationRegistry
+  // costs ~500 ns, more than most operations, so it is deferred to a
+  // microtask: objects disposed in the same synchronous turn never pay it.
+  track(object) {
+    const scope = this.scope;
+    if (scope !== null) scope.objects.push(object);
+    const pending = this.pending;
+    pending.push(object);
+    if (this.stacks !== null) this.stacks.set(object.id, callerStack());
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    } else if (pending.length >= FLUSH_AT) {
+      this.flush();
+    }
+  }
+
+  // Called by dispose(): the common create-then-dispose pattern leaves nothing pending.
+  untrack(object) {
+    const pending = this.pending;
+    if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
+    if (this.stacks !== null) this.stacks.delete(object.id);
+  }
+
+  flush() {
+    this.flushQueued = false;
+    const pending = this.pending;
+    this.pending = [];
+    for (const object of pending) object[kRegister](this.registry);
+  }
+
+  heldValue(handle, kind) {
+    return this.stacks === null ? handle : { handle, kind, stack: this.stacks.get(handle) };
+  }
+
+  // The safety net: an object was garbage-collected without dispose().
+  reclaim(held) {
+    if (!this.alive) return;  // its memory went with the device
+    const debug = typeof held === 'object';
+    const handle = debug ? held.handle : held;
+    if (this.x.tm_release(handle) < 0) {
+      const { code, message } = this.module.lastError();
+      console.error(`tensormem: releasing a garbage-collected object failed (${code}): ${message}`);
+      return;
+    }
+    this.leaks++;
+    if (debug) {
+      this.stacks.delete(handle);
+      const site = held.stack ?? '(unknown site)';
+      if (!this.warnedSites.has(site)) {
+        this.warnedSites.add(site);
+        console.warn(`tensormem: a ${held.kind} was garbage-collected without dispose(); the safety net freed it. ` +
+          `Created at:\n${site}\n(further leaks from this site are not reported)`);
+      }
+    }
+  }
+
+  // --- scopes ---------------------------------------------------------------------
+  runScope(fn) {
+    if (typeof fn !== 'function') fail('INVALID_ARGUMENT', `scope: fn is ${show(fn)}; it must be a function`);
+    const scope = { objects: [], parent: this.scope };
+    this.scope = scope;
+    let result;
+    try {
+      result = fn();
+    } catch (error) {
+      this.closeScope(scope, undefined);
+      throw error;
+    }
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      // Async: the scope stays open (and innermost unless another opens) until the promise settles.
+      return Promise.resolve(result).then(
+        (value) => { this.closeScope(scope, value); return value; },
+        (error) => { this.closeScope(scope, undefined); throw error; });
+    }
+    this.closeScope(scope, result);
+    return result;
+  }
+
+  closeScope(scope, result) {
+    // Unlink it, also when scopes opened later are still open (async scopes).
+    if (this.scope === scope) {
+      this.scope = scope.parent;
+    } else {
+      for (let s = this.scope; s !== null; s = s.parent) {
+        if (s.parent === scope) { s.parent = scope.parent; break; }
+      }
+    }
+    const returned = new Set();
+    collectReturned(result, returned, 0);
+    let firstError;
+    for (const object of scope.objects) {
+      if (returned.has(object)) {
+        if (scope.parent !== null) scope.parent.objects.push(object);
+      } else if (!object[kKept]) {
+        try { object.dispose(); } catch (error) { firstError ??= error; }
+      }
+    }
+    if (firstError !== undefined) throw firstError;
+  }
+
+  // --- the end -----------------------------------------------------------------------
+  shutdown() {
+    if (!this.alive) return;
+    this.x.tm_shutdown();
+    this.alive = false;
+    this.heaps = EMPTY_HEAPS;
+    this.pending = [];
+    this.stacks?.clear();
+  }
+}
+
+// The creation stack, without the package's own frames.
+const LIB_DIR = new URL('.', import.meta.url).href;
+function callerStack() {
+  return new Error().stack.split('\n').slice(1).filter((line) => !line.includes(LIB_DIR)).join('\n');
+}
+
+// Objects reachable from a scope's result through arrays and plain objects.
+function collectReturned(value, into, depth) {
+  if (value === null || typeof value !== 'object' || depth > 32) return;
+  if (typeof value[kHandle] === 'number') {
+    into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectReturned(item, into, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    for (const key of Object.keys(value)) collectReturned(value[key], into, depth + 1);
+  } else if (value instanceof Map || value instanceof Set) {
+    for (const item of value.values()) collectReturned(item, into, depth + 1);
+  }
+}

@@ -1,0 +1,390 @@
+// Tensor: a plain JS object holding a handle on a runtime tensor (a strided
+// view of a refcounted buffer). View ops are one raw wasm call each; element
+// access checks indices here against a cached layout and reads the heap
+// directly ("check once, then raw"); every failure is reported in the
+// runtime's words by its slow path.
+import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
+import { fail, show } from './errors.mjs';
+import { INTERNAL, Resource, handleOf, kReleased } from './resource.mjs';
+import { Runtime } from './runtime.mjs';
+
+// described:: in js_runtime.hpp
+const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 5, NUMEL = 7, SHAPE = 8, STRIDES = 16;
+const CONTIGUOUS = 1, READ_ONLY = 2;
+// tm_require(): checks and the op names it reports
+const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;
+const SPEC_DOUBLES = 4;
+
+const num = Runtime.num;
+
+export class Tensor extends Resource {
+  #rt;
+  #k;                    // dtype index
+  #shape = undefined;    // frozen array, once described; undefined again after dispose
+  #strides = undefined;
+  #offset = 0;
+  #first = 0;            // heap index (in elements) of element [0, ..., 0]
+  #flags = 0;
+  #size = 0;
+
+  constructor(token, rt, handle, k) {
+    super(token, rt, handle);
+    this.#rt = rt;
+    this.#k = k;
+  }
+
+  // --- metadata --------------------------------------------------------------
+  #describe() {
+    const rt = this.#rt;
+    const h = handleOf(this, 'tensor');
+    if (rt.x.tm_describe(h) < 0) rt.raise();
+    const s = rt.scratch();
+    const b = rt.scratchIndex;
+    const ndim = s[b + NDIM];
+    const shape = new Array(ndim);
+    const strides = new Array(ndim);
+    for (let d = 0; d < ndim; d++) {
+      shape[d] = s[b + SHAPE + d];
+      strides[d] = s[b + STRIDES + d];
+    }
+    this.#offset = s[b + OFFSET];
+    this.#first = s[b + FIRST];
+    this.#flags = s[b + FLAGS];
+    this.#size = s[b + NUMEL];
+    this.#strides = Object.freeze(strides);
+    this.#shape = Object.freeze(shape);
+  }
+
+  #described() {
+    if (this.#shape === undefined) this.#describe();
+    else handleOf(this, 'tensor');
+  }
+
+  [kReleased]() { this.#shape = undefined; }
+
+  get dtype() { return DTYPES[this.#k]; }
+  get shape() { this.#described(); return this.#shape; }
+  get strides() { this.#described(); return this.#strides; }
+  get offset() { this.#described(); return this.#offset; }
+  get size() { this.#described(); return this.#size; }
+  get ndim() { this.#described(); return this.#shape.length; }
+  get isContiguous() { this.#described(); return (this.#flags & CONTIGUOUS) !== 0; }
+  get isReadOnly() { this.#described(); return (this.#flags & READ_ONLY) !== 0; }
+
+  // --- view ops: one wasm call each ---------------------------------------------
+  #derived(h) {
+    if (h < 0) this.#rt.raise();
+    return new Tensor(INTERNAL, this.#rt, h, this.#k);
+  }
+
+  reshape(shape) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'reshape');
+    return this.#derived(rt.x.tm_reshape(h, rt.putInts(shape, 'reshape', 'shape')));
+  }
+
+  view(shape) {
+    if (arguments.length === 0) return this.#rawView();
+    const rt = this.#rt;
+    const h = handleOf(this, 'view');
+    return this.#derived(rt.x.tm_view(h, rt.putInts(shape, 'view', 'shape')));
+  }
+
+  canView(shape) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'canView');
+    const result = rt.x.tm_can_view(h, rt.putInts(shape, 'canView', 'shape'));
+    if (result < 0) rt.raise();
+    return result === 1;
+  }
+
+  flatten(startDim = 0, endDim = -1) {
+    const h = handleOf(this, 'flatten');
+    return this.#derived(this.#rt.x.tm_flatten(h, num(startDim, 'flatten', 'startDim'), num(endDim, 'flatten', 'endDim')));
+  }
+
+  squeeze(dim) {
+    const h = handleOf(this, 'squeeze');
+    return this.#derived(this.#rt.x.tm_squeeze(h, dim === undefined ? NaN : num(dim, 'squeeze', 'dim')));
+  }
+
+  unsqueeze(dim) {
+    const h = handleOf(this, 'unsqueeze');
+    return this.#derived(this.#rt.x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
+  }
+
+  select(dim, index) {
+    const h = handleOf(this, 'select');
+    return this.#derived(this.#rt.x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
+  }
+
+  narrow(dim, start, length) {
+    const h = handleOf(this, 'narrow');
+    return this.#derived(this.#rt.x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
+      num(length, 'narrow', 'length')));
+  }
+
+  permute(dims) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'permute');
+    return this.#derived(rt.x.tm_permute(h, rt.putInts(dims, 'permute', 'dims')));
+  }
+
+  transpose(dim0 = 0, dim1 = 1) {
+    const h = handleOf(this, 'transpose');
+    return this.#derived(this.#rt.x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
+  }
+
+  expand(shape) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'expand');
+    return this.#derived(rt.x.tm_expand(h, rt.putInts(shape, 'expand', 'shape')));
+  }
+
+  // Specs: number (select), null (whole dim), [start, stop, step?] with null for an open end.
+  slice(specs) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'slice');
+    if (!Array.isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
+    const n = specs.length;
+    const s = rt.scratch();
+    const b = rt.scratchIndex;
+    for (let d = 0; d < n && d < 8; d++) {
+      const spec = specs[d];
+      const at = b + SPEC_DOUBLES * d;
+      if (spec === null || spec === undefined) {
+        s[at] = 0; s[at + 1] = NaN; s[at + 2] = NaN; s[at + 3] = 1;
+      } else if (typeof spec === 'number' || typeof spec === 'bigint') {
+        s[at] = 1; s[at + 1] = Number(spec);
+      } else if (Array.isArray(spec) && spec.length >= 1 && spec.length <= 3) {
+        s[at] = 0;
+        s[at + 1] = bound(spec[0], d, 'start');
+        s[at + 2] = bound(spec[1], d, 'stop');
+        s[at + 3] = spec.length === 3 && spec[2] !== null && spec[2] !== undefined ? num(spec[2], 'slice', 'step') : 1;
+      } else {
+        fail('INVALID_ARGUMENT', `slice: spec ${d} is ${show(spec)}; it must be a number, null or [start, stop, step?]`);
+      }
+    }
+    return this.#derived(rt.x.tm_slice(h, n));
+  }
+
+  // --- copies --------------------------------------------------------------------
+  contiguous() {
+    const h = handleOf(this, 'contiguous');
+    return this.#derived(this.#rt.x.tm_contiguous(h));
+  }
+
+  clone() {
+    const h = handleOf(this, 'clone');
+    return this.#derived(this.#rt.x.tm_clone(h));
+  }
+
+  to(dtype) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'to');
+    const k = dtypeIndex(dtype, 'to');
+    const result = rt.x.tm_to(h, k);
+    if (result < 0) rt.raise();
+    return new Tensor(INTERNAL, rt, result, k);
+  }
+
+  sharesStorage(other) {
+    const rt = this.#rt;
+    const h = handleOf(this, 'sharesStorage');
+    if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
+    if (other.#rt !== rt) return false;
+    const result = rt.x.tm_shares_storage(h, handleOf(other, 'sharesStorage'));
+    if (result < 0) rt.raise();
+    return result === 1;
+  }
+
+  // --- element access ----------------------------------------------------------------
+  // The fast path: non-negative integer indices, one per dim, within the
+  // cached shape; a heap view that is neither detached (growth) nor emptied
+  // (device disposed). Anything else takes the slow path, which either
+  // succeeds (negative indices, a grown heap) or throws the runtime's error.
+  get(i0, i1, i2, i3) {
+    const shape = this.#shape;
+    const n = arguments.length;
+    if (shape !== undefined && n === shape.length) {
+      const strides = this.#strides;
+      let at = this.#first;
+      for (let d = 0; d < n; d++) {
+        const i = arguments[d];
+        if (!((i >>> 0) === i && i < shape[d])) return this.#getSlow(arguments);
+        at += i * strides[d];
+      }
+      const heap = this.#rt.heaps[this.#k];
+      if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
+    }
+    return this.#getSlow(arguments);
+  }
+
+  set(value, i0, i1, i2) {
+    const shape = this.#shape;
+    const n = arguments.length - 1;
+    if (shape !== undefined && n === shape.length && (this.#flags & READ_ONLY) === 0) {
+      const strides = this.#strides;
+      let at = this.#first;
+      for (let d = 0; d < n; d++) {
+        const i = arguments[d + 1];
+        if (!((i >>> 0) === i && i < shape[d])) return this.#setSlow(value, arguments);
+        at += i * strides[d];
+      }
+      const heap = this.#rt.heaps[this.#k];
+      if (at < heap.length) {
+        store(heap, at, value, this.#k);
+        return;
+      }
+    }
+    this.#setSlow(value, arguments);
+  }
+
+  #locate(args, first, op) {
+    const rt = this.#rt;
+    const h = handleOf(this, op);
+    if (this.#shape === undefined) this.#describe();
+    const n = args.length - first;
+    const s = rt.scratch();
+    const b = rt.scratchIndex;
+    for (let d = 0; d < n && d < 8; d++) s[b + d] = num(args[first + d], op, `index[${d}]`);
+    const at = rt.x.tm_element(h, n);
+    if (at < 0) rt.raise();
+    return at;
+  }
+
+  #getSlow(args) {
+    const at = this.#locate(args, 0, 'get');
+    const value = this.#rt.heap(this.#k)[at];
+    return this.#k === BOOL ? value !== 0 : value;
+  }
+
+  #setSlow(value, args) {
+    const at = this.#locate(args, 1, 'set');
+    if ((this.#flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
+    store(this.#rt.heap(this.#k), at, value, this.#k);
+  }
+
+  // Raises the runtime's READ_ONLY / NOT_CONTIGUOUS error for this tensor.
+  #require(check, op) {
+    const rt = this.#rt;
+    if (rt.x.tm_require(handleOf(this, 'tensor'), check, op) < 0) rt.raise();
+  }
+
+  // The zero-copy typed array (contiguous tensors only).
+  #rawView() {
+    this.#described();
+    if ((this.#flags & CONTIGUOUS) === 0) this.#require(CONTIGUOUS_CHECK, OP_VIEW);
+    const heap = this.#rt.heap(this.#k);
+    return heap.subarray(this.#first, this.#first + this.#size);
+  }
+
+  /** A copy of the elements in logical order. */
+  read() {
+    this.#described();
+    if ((this.#flags & CONTIGUOUS) !== 0) return this.#rt.heap(this.#k).slice(this.#first, this.#first + this.#size);
+    const copy = this.contiguous();
+    try {
+      return copy.read();
+    } finally {
+      copy.dispose();
+    }
+  }
+
+  toArray() {
+    const flat = this.read();
+    const shape = this.#shape;
+    const bool = this.#k === BOOL;
+    const element = (i) => (bool ? flat[i] !== 0 : flat[i]);
+    if (shape.length === 0) return element(0);
+    let next = 0;
+    const build = (d) => {
+      const out = new Array(shape[d]);
+      for (let i = 0; i < shape[d]; i++) out[i] = d === shape.length - 1 ? element(next++) : build(d + 1);
+      return out;
+    };
+    return build(0);
+  }
+
+  /** Copies `values` (row-major, exactly size of them) in. */
+  write(values) {
+    this.#described();
+    const k = this.#k;
+    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+      fail('INVALID_ARGUMENT', `write: values is ${show(values)}; it must be an array or typed array`);
+    }
+    if (values.length !== this.#size) {
+      fail('INVALID_SHAPE', `write: ${values.length} values for a tensor of shape [${this.#shape.join(', ')}] ` +
+        `(${this.#size} elements)`);
+    }
+    const flags = this.#flags;
+    if ((flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_WRITE);
+    if ((flags & CONTIGUOUS) !== 0) {
+      fill(this.#rt.heap(k), this.#first, values, k, 'write');
+      return;
+    }
+    // Strided: fill a contiguous temporary, then one runtime copy.
+    const rt = this.#rt;
+    const staging = rt.device.empty(this.#shape, DTYPES[k]);
+    try {
+      staging.write(values);
+      if (rt.x.tm_copy(handleOf(this, 'write'), handleOf(staging, 'write')) < 0) rt.raise();
+    } finally {
+      staging.dispose();
+    }
+  }
+
+  toString() {
+    if (this.isDisposed) return `Tensor(#${this.id}, ${this.dtype}, disposed)`;
+    return `Tensor(#${this.id}, ${this.dtype}, [${this.shape.join(', ')}])`;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
+}
+
+function bound(value, d, what) {
+  if (value === null || value === undefined) return NaN;
+  return num(value, 'slice', what);
+}
+
+// One element, converted as typed arrays convert (bigint dtypes take integral numbers too).
+function store(heap, at, value, k) {
+  if (k === BOOL) heap[at] = value ? 1 : 0;
+  else if (isBigIntDtype(k)) heap[at] = toBigInt(value, 'set');
+  else if (typeof value === 'number') heap[at] = value;
+  else if (typeof value === 'boolean' || typeof value === 'bigint') heap[at] = Number(value);
+  else fail('INVALID_ARGUMENT', `set: value is ${show(value)}; it must be a number`);
+}
+
+export function toBigInt(value, op) {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  return fail('INVALID_ARGUMENT', `${op}: value ${show(value)} is not an integer; int64 and uint64 elements take bigints or integral numbers`);
+}
+
+// heap[first, first + values.length) <- values, converting as typed arrays do.
+export function fill(heap, first, values, k, op) {
+  const bigint = isBigIntDtype(k);
+  const direct = ArrayBuffer.isView(values)
+    ? (values instanceof BigInt64Array || values instanceof BigUint64Array) === bigint
+    : false;
+  if (direct) {
+    heap.set(values, first);
+    return;
+  }
+  const n = values.length;
+  if (bigint) {
+    for (let i = 0; i < n; i++) heap[first + i] = toBigInt(values[i], op);
+  } else if (k === BOOL) {
+    for (let i = 0; i < n; i++) heap[first + i] = values[i] ? 1 : 0;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v === 'number') heap[first + i] = v;
+      else if (typeof v === 'boolean' || typeof v === 'bigint') heap[first + i] = Number(v);
+      else fail('INVALID_ARGUMENT', `${op}: values[${i}] is ${show(v)}; it must be a number`);
+    }
+  }
+}
+
+export { ARRAY_TYPES };
