@@ -1,0 +1,54 @@
+// One cold measurement, in a fresh node process (run.mjs starts one per
+// sample): the seed's benchmarks time the first batch after Device.create(),
+// with nothing compiled yet. Prints {"ns": <time of the batch>} on stdout.
+//
+//   node bench/js/cold.mjs <scenario> <tensormem|raw> <package dir>
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [scenario, variant, packageDir] = process.argv.slice(2);
+
+async function device() {
+  const { Device } = await import(pathToFileURL(join(packageDir, 'index.mjs')).href);
+  return Device.create();
+}
+
+let ns;
+let s = 0;
+if (scenario === 'createData-x1000' && variant === 'tensormem') {
+  const d = await device();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 1000; i++) {
+    const data = d.createData(1024);
+    d.disposeData(data);
+  }
+  ns = Number(process.hrtime.bigint() - t0);
+  d.dispose();
+} else if (scenario === 'createData-x1000' && variant === 'raw') {
+  const keep = [];
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 1000; i++) keep[i & 7] = new Float32Array(256);
+  ns = Number(process.hrtime.bigint() - t0);
+  s = keep.length;
+} else if (scenario === 'readDataView-x10000' && variant === 'tensormem') {
+  const d = await device();
+  const data = d.createData(1024 * 1024);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 10000; i++) {
+    const view = d.readDataView(data, 'float32');
+    s += view[0];
+  }
+  ns = Number(process.hrtime.bigint() - t0);
+  d.dispose();
+} else if (scenario === 'readDataView-x10000' && variant === 'raw') {
+  const buffer = new ArrayBuffer(1024 * 1024);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 10000; i++) {
+    const view = new Float32Array(buffer, 0, 262144);
+    s += view[0];
+  }
+  ns = Number(process.hrtime.bigint() - t0);
+} else {
+  throw new Error(`unknown cold scenario ${scenario} / ${variant}`);
+}
+process.stdout.write(`${JSON.stringify({ ns, s })}\n`);

@@ -1,0 +1,94 @@
+// Timing core of the JS benchmarks: calibration, warm-up, interleaved samples,
+// medians. Nothing here asserts a speed.
+//
+// Each variant brings its own loop function `run(n)` (n operations, returns a
+// number). The loop lives in the variant's own function literal so every call
+// site inside it stays monomorphic; the runner below calls run() once per
+// sample, so its own call site being megamorphic costs nothing measurable.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+// A full GC before every sample: otherwise one variant's garbage is collected
+// (and paid for) during the next variant's sample.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+
+// Every result is added here and reported, so no loop is dead code.
+let sink = 0;
+export const checksum = () => sink;
+
+function consume(value) {
+  if (typeof value === 'number' && Number.isFinite(value)) sink = (sink + value) % 1e9;
+}
+
+function timeOnce(run, n) {
+  const t0 = process.hrtime.bigint();
+  const result = run(n);
+  const t1 = process.hrtime.bigint();
+  consume(result);
+  return Number(t1 - t0);
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// The smallest n whose run takes >= sampleNs (doubling, then scaled), with
+// run() called often enough on the way that it is optimized.
+function calibrate(run, sampleNs, maxN) {
+  let n = 1;
+  for (;;) {
+    const ns = timeOnce(run, n);
+    if (ns >= sampleNs / 4 || n >= maxN) return Math.min(maxN, Math.max(1, Math.ceil((n * sampleNs) / Math.max(ns, 1))));
+    n = ns < sampleNs / 1000 ? n * 10 : n * 2;
+  }
+}
+
+/**
+ * Measures the variants of one row side by side: each is calibrated and
+ * warmed up, then the samples are interleaved (A B C A B C ...) so drift and
+ * load hit every variant alike. Returns, per variant, ns per operation:
+ * the median and every sample.
+ *
+ * opts: { sampleMs, samples, warmupMs, opsPerRun (operations per unit of n) }
+ */
+export function measureRow(variants, { sampleMs, samples, warmupMs }) {
+  const sampleNs = sampleMs * 1e6;
+  const plans = variants.map((v) => {
+    collectGarbage();
+    const n = calibrate(v.run, sampleNs, v.maxN ?? 1e9);
+    const warmEnd = process.hrtime.bigint() + BigInt(Math.round(warmupMs * 1e6));
+    do consume(v.run(n)); while (process.hrtime.bigint() < warmEnd);
+    return { n, sampleNs: [] };
+  });
+  for (let s = 0; s < samples; ++s) {
+    for (let i = 0; i < variants.length; ++i) {
+      collectGarbage();
+      const ns = timeOnce(variants[i].run, plans[i].n);
+      plans[i].sampleNs.push(ns / (plans[i].n * (variants[i].opsPerRun ?? 1)));
+    }
+  }
+  return plans.map((p) => ({ n: p.n, nsPerOp: median(p.sampleNs), samples: p.sampleNs }));
+}
+
+// ---- formatting ----------------------------------------------------------------
+
+export function formatTime(ns) {
+  const pick = (v, unit) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${unit}`;
+  if (ns < 1e3) return pick(ns, 'ns');
+  if (ns < 1e6) return pick(ns / 1e3, 'µs');
+  if (ns < 1e9) return pick(ns / 1e6, 'ms');
+  return pick(ns / 1e9, 's');
+}
+
+export const formatRatio = (r) => `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
+
+// A markdown table with padded columns (pastes straight into docs).
+export function markdownTable(header, rows, rightAligned) {
+  const width = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells) => `| ${cells.map((cell, c) => (rightAligned[c] ? cell.padStart(width[c]) : cell.padEnd(width[c]))).join(' | ')} |`;
+  const rule = `| ${width.map((w, c) => (rightAligned[c] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,888 @@
+// The rows: one operation measured for tensormem and, where they have it, for
+// the peers (tfjs-backend-wasm, ndarray) and a raw JS baseline, in one run.
+//
+// Every variant spells out its own loop on purpose. A shared helper taking
+// the operation as a callback would make the callback's call site see every
+// row's closure, go megamorphic, and add a few ns of dispatch to ns-level
+// rows, distorting exactly the numbers this harness exists to report.
+//
+// setup(env) gets { device, tf, ndarray } and returns { run, teardown? }:
+// run(n) performs n operations (n * opsPerRun for the rows that set it) and
+// returns a number the harness consumes. Argument arrays (shapes, slice
+// specs) are constants hoisted out of the loops: the rows time the library,
+// not the literal's allocation. A ring `keep` holds pure-JS results so their
+// allocation cannot be optimized away.
+//
+// Rows marked `internal` put the public call beside the raw wasm exports it
+// makes (env.internals: the package's own loader, a separate instance driven
+// through its tm_* exports and scratch area), to show where time goes: the
+// raw column's (N×) is then the share spent in wasm. They depend on the
+// package's internal ABI; when that is not there, they are skipped.
+//
+// Targets (issue 4): maxNs on tensormem's time per operation (strict: `<`),
+// or minRatio: raw baseline time / tensormem time >= minRatio. No target:
+// informative.
+
+export const COLUMNS = ['tensormem', 'tfjs', 'ndarray', 'raw'];
+
+const MIB = 1 << 20;
+const BIG = 1 << 20; // elements in the bandwidth rows (4 MiB of float32)
+
+function filled(length) {
+  const values = new Float32Array(length);
+  for (let i = 0; i < length; ++i) values[i] = (i % 251) * 0.5;
+  return values;
+}
+
+export const ROWS = [
+  {
+    id: 'createData',
+    title: 'createData(1024) + disposeData',
+    target: { maxNs: 100 },
+    variants: {
+      tensormem: {
+        label: '`device.createData(1024)`, `device.disposeData(d)`',
+        setup({ device }) {
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const d = device.createData(1024);
+              device.disposeData(d);
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      tfjs: {
+        label: '`tf.tensor1d(values)` (1000 float32, copied in), `dispose()`',
+        setup({ tf }) {
+          const values = new Float32Array(1000);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const t = tf.tensor1d(values);
+              t.dispose();
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: '`new Float32Array(256)` (1 KiB, zero-filled, left to the GC)',
+        setup() {
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = new Float32Array(256);
+            return keep[0].length;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'createData-x1000',
+    title: '1000 × (createData(1024) + disposeData), one unit',
+    target: { maxNs: 0.1e6, strict: true },
+    variants: {
+      tensormem: {
+        label: '1000 × (`createData(1024)`, `disposeData`)',
+        setup({ device }) {
+          const run = (n) => {
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 1000; ++i) {
+                const d = device.createData(1024);
+                device.disposeData(d);
+              }
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      tfjs: {
+        label: '1000 × (`tf.tensor1d(values)`, `dispose()`)',
+        setup({ tf }) {
+          const values = new Float32Array(1000);
+          const run = (n) => {
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 1000; ++i) {
+                const t = tf.tensor1d(values);
+                t.dispose();
+              }
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: '1000 × `new Float32Array(256)`',
+        setup() {
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 1000; ++i) keep[i & 7] = new Float32Array(256);
+            }
+            return keep[0].length;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'createData-x1000-cold',
+    title: '1000 × (createData + disposeData), first batch in a fresh process (the seed\'s test)',
+    target: { maxNs: 100e6, strict: true, note: '(seed)' },
+    cold: 'createData-x1000',
+    variants: {
+      tensormem: { label: 'a new node process: import, `Device.create()`, then the timed batch' },
+      raw: { label: 'a new node process: 1000 × `new Float32Array(256)`' },
+    },
+  },
+  {
+    id: 'tensor',
+    title: 'tensor from 1000 float32 + dispose',
+    variants: {
+      tensormem: {
+        label: '`device.tensor(values)`, `dispose()`',
+        setup({ device }) {
+          const values = filled(1000);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const t = device.tensor(values);
+              t.dispose();
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      tfjs: {
+        label: '`tf.tensor1d(values)`, `dispose()`',
+        setup({ tf }) {
+          const values = filled(1000);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const t = tf.tensor1d(values);
+              t.dispose();
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: '`new Float32Array(values)` (a copy)',
+        setup() {
+          const values = filled(1000);
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = new Float32Array(values);
+            return keep[0].length;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'reshape',
+    title: 'reshape [100,100] → [50,200] + dispose',
+    target: { maxNs: 60 },
+    variants: {
+      tensormem: {
+        label: '`m.reshape([50, 200])`, `dispose()`',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = m.reshape(shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`tf.reshape(m, [50, 200])`, `dispose()`',
+        setup({ tf }) {
+          const m = tf.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = tf.reshape(m, shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`ndarray(a.data, [50, 200])` (a new view object)',
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const shape = [50, 200];
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = ndarray(a.data, shape);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'slice',
+    title: 'slice [100,100] → [50,50] + dispose',
+    target: { maxNs: 80 },
+    variants: {
+      tensormem: {
+        label: '`m.slice([[25, 75], [25, 75]])` (a view), `dispose()`',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const specs = [[25, 75], [25, 75]];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = m.slice(specs);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`tf.slice(m, [25, 25], [50, 50])` (a copy), `dispose()`',
+        setup({ tf }) {
+          const m = tf.zeros([100, 100]);
+          const begin = [25, 25];
+          const size = [50, 50];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = tf.slice(m, begin, size);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`a.lo(25, 25).hi(50, 50)`',
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = a.lo(25, 25).hi(50, 50);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'permute',
+    title: 'permute [10,20,50] by [2,0,1] + dispose',
+    variants: {
+      tensormem: {
+        label: '`t.permute([2, 0, 1])`, `dispose()`',
+        setup({ device }) {
+          const t = device.zeros([10, 20, 50]);
+          const dims = [2, 0, 1];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = t.permute(dims);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`tf.transpose(t, [2, 0, 1])` (a copy), `dispose()`',
+        setup({ tf }) {
+          const t = tf.zeros([10, 20, 50]);
+          const dims = [2, 0, 1];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = tf.transpose(t, dims);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`a.transpose(2, 0, 1)`',
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [10, 20, 50]);
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = a.transpose(2, 0, 1);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'expand',
+    title: 'expand [100,1] → [100,100] + dispose',
+    variants: {
+      tensormem: {
+        label: '`c.expand([100, 100])` (stride 0), `dispose()`',
+        setup({ device }) {
+          const c = device.zeros([100, 1]);
+          const shape = [100, 100];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = c.expand(shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => c.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`tf.broadcastTo(c, [100, 100])` (a copy), `dispose()`',
+        setup({ tf }) {
+          const c = tf.zeros([100, 1]);
+          const shape = [100, 100];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = tf.broadcastTo(c, shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => c.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`ndarray(c.data, [100, 100], [1, 0])`',
+        setup({ ndarray }) {
+          const c = ndarray(new Float32Array(100), [100, 1]);
+          const shape = [100, 100];
+          const stride = [1, 0];
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = ndarray(c.data, shape, stride, 0);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'get',
+    title: 'get(i, j) on [100,100] float32, per element',
+    target: { maxNs: 5 },
+    opsPerRun: 10000,
+    variants: {
+      tensormem: {
+        label: '`m.get(i, j)` (checked), row-major sweep',
+        setup({ device }) {
+          const m = device.tensor(filled(10000), { shape: [100, 100] });
+          const run = (n) => {
+            let s = 0;
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) s += m.get(i, j);
+            }
+            return s;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`a.get(i, j)` (unchecked) over the same wasm memory',
+        setup({ device, ndarray }) {
+          const m = device.tensor(filled(10000), { shape: [100, 100] });
+          const a = ndarray(m.view(), [100, 100]);
+          const run = (n) => {
+            let s = 0;
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) s += a.get(i, j);
+            }
+            return s;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      raw: {
+        label: '`f[i * 100 + j]` on `m.view()`',
+        setup({ device }) {
+          const m = device.tensor(filled(10000), { shape: [100, 100] });
+          const f = m.view();
+          const run = (n) => {
+            let s = 0;
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) s += f[i * 100 + j];
+            }
+            return s;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'set',
+    title: 'set(v, i, j) on [100,100] float32, per element',
+    opsPerRun: 10000,
+    variants: {
+      tensormem: {
+        label: '`m.set(v, i, j)` (checked)',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const run = (n) => {
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) m.set(i + j + k, i, j);
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`a.set(i, j, v)` (unchecked) over the same wasm memory',
+        setup({ device, ndarray }) {
+          const m = device.zeros([100, 100]);
+          const a = ndarray(m.view(), [100, 100]);
+          const run = (n) => {
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) a.set(i, j, i + j + k);
+            }
+            return a.get(7, 7);
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      raw: {
+        label: '`f[i * 100 + j] = v` on `m.view()`',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const f = m.view();
+          const run = (n) => {
+            for (let k = 0; k < n; ++k) {
+              for (let i = 0; i < 100; ++i) for (let j = 0; j < 100; ++j) f[i * 100 + j] = i + j + k;
+            }
+            return f[707];
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'read',
+    title: 'read() of 1M float32 (4 MiB), vs TypedArray.set',
+    target: { minRatio: 0.8 },
+    bytesPerOp: 4 * BIG,
+    variants: {
+      tensormem: {
+        label: '`big.read()` (a new Float32Array)',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += big.read()[i & 1023];
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`big.dataSync()` (a new Float32Array)',
+        setup({ tf }) {
+          const big = tf.tensor1d(filled(BIG));
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += big.dataSync()[i & 1023];
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+      raw: {
+        label: '`out.set(big.view())` into a preallocated Float32Array',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const out = new Float32Array(BIG);
+          const run = (n) => {
+            const src = big.view();
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              out.set(src);
+              s += out[i & 1023];
+            }
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'read-vs-slice',
+    title: 'read() of 1M float32, vs TypedArray.slice (both allocate)',
+    bytesPerOp: 4 * BIG,
+    variants: {
+      tensormem: {
+        label: '`big.read()`',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += big.read()[i & 1023];
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+      raw: {
+        label: '`big.view().slice()`',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const run = (n) => {
+            const src = big.view();
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += src.slice()[i & 1023];
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'write',
+    title: 'write() of 1M float32 (4 MiB), vs TypedArray.set',
+    target: { minRatio: 0.8 },
+    bytesPerOp: 4 * BIG,
+    variants: {
+      tensormem: {
+        label: '`big.write(values)` (a Float32Array)',
+        setup({ device }) {
+          const big = device.zeros([BIG]);
+          const values = filled(BIG);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) big.write(values);
+            return n;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+      raw: {
+        label: '`big.view().set(values)`',
+        setup({ device }) {
+          const big = device.zeros([BIG]);
+          const values = filled(BIG);
+          const run = (n) => {
+            const dst = big.view();
+            for (let i = 0; i < n; ++i) dst.set(values);
+            return dst[n & 1023];
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'readDataView-x10000',
+    title: '10000 × (readDataView of 1 MiB + one access), one unit',
+    target: { maxNs: 1e6, strict: true },
+    variants: {
+      tensormem: {
+        label: "10000 × `device.readDataView(data, 'float32')[0]` (checked Proxy)",
+        setup({ device }) {
+          const data = device.createData(MIB);
+          const run = (n) => {
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += device.readDataView(data, 'float32')[0];
+            }
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+      raw: {
+        label: '10000 × `new Float32Array(heap, offset, 262144)[0]`',
+        setup({ device }) {
+          const data = device.createData(MIB);
+          const run = (n) => {
+            const f = data.view('float32');
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += new Float32Array(f.buffer, f.byteOffset, f.length)[0];
+            }
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+    },
+  },
+  {
+    id: 'readDataView-x10000-cold',
+    title: '10000 × (readDataView + one access), first batch in a fresh process (the seed\'s test)',
+    target: { maxNs: 10e6, strict: true, note: '(seed)' },
+    cold: 'readDataView-x10000',
+    variants: {
+      tensormem: { label: 'a new node process: import, `Device.create()`, `createData(1 MiB)`, then the timed batch' },
+      raw: { label: 'a new node process: 10000 × `new Float32Array(buffer, 0, 262144)[0]`' },
+    },
+  },
+  {
+    id: 'dataView-x10000',
+    title: '10000 × (data.view() of 1 MiB + one access), one unit',
+    variants: {
+      tensormem: {
+        label: "10000 × `data.view('float32')[0]` (the fast unchecked view)",
+        setup({ device }) {
+          const data = device.createData(MIB);
+          const run = (n) => {
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += data.view('float32')[0];
+            }
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+      raw: {
+        label: '10000 × `new Float32Array(heap, offset, 262144)[0]`',
+        setup({ device }) {
+          const data = device.createData(MIB);
+          const run = (n) => {
+            const f = data.view('float32');
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += new Float32Array(f.buffer, f.byteOffset, f.length)[0];
+            }
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+    },
+  },
+  {
+    id: 'proxy-get',
+    title: 'readDataView element read, per element (the Proxy compatibility path)',
+    opsPerRun: 1024,
+    variants: {
+      tensormem: {
+        label: "`v[i]` on `readDataView(data, 'float32')`, 1024 elements",
+        setup({ device }) {
+          const data = device.createData(4096);
+          const v = device.readDataView(data, 'float32');
+          const run = (n) => {
+            let s = 0;
+            for (let k = 0; k < n; ++k) for (let i = 0; i < 1024; ++i) s += v[i];
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+      raw: {
+        label: "`f[i]` on `data.view('float32')`",
+        setup({ device }) {
+          const data = device.createData(4096);
+          const f = data.view('float32');
+          const run = (n) => {
+            let s = 0;
+            for (let k = 0; k < n; ++k) for (let i = 0; i < 1024; ++i) s += f[i];
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+    },
+  },
+  {
+    id: 'proxy-set',
+    title: 'readDataView element write, per element (the Proxy compatibility path)',
+    opsPerRun: 1024,
+    variants: {
+      tensormem: {
+        label: "`v[i] = x` on `readDataView(data, 'float32')`",
+        setup({ device }) {
+          const data = device.createData(4096);
+          const v = device.readDataView(data, 'float32');
+          const run = (n) => {
+            for (let k = 0; k < n; ++k) for (let i = 0; i < 1024; ++i) v[i] = i + k;
+            return n;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+      raw: {
+        label: "`f[i] = x` on `data.view('float32')`",
+        setup({ device }) {
+          const data = device.createData(4096);
+          const f = data.view('float32');
+          const run = (n) => {
+            for (let k = 0; k < n; ++k) for (let i = 0; i < 1024; ++i) f[i] = i + k;
+            return f[5];
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+    },
+  },
+
+  {
+    id: 'split-call',
+    title: 'one raw wasm export call (tm_scratch), the floor of every op',
+    internal: true,
+    variants: {
+      raw: {
+        label: '`x.tm_scratch()`: a trivial exported C function returning a double',
+        setup({ internals: { x } }) {
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += x.tm_scratch();
+            return s;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'split-createData',
+    title: 'createData(1024) + disposeData: the API vs its wasm calls alone',
+    internal: true,
+    variants: {
+      tensormem: {
+        label: 'as in the createData row',
+        setup({ device }) {
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const d = device.createData(1024);
+              device.disposeData(d);
+            }
+            return n;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: '`x.tm_create_data(1024)`, `x.tm_release(h)`',
+        setup({ internals: { x } }) {
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              const h = x.tm_create_data(1024);
+              s += x.tm_release(h);
+            }
+            return s;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'split-reshape',
+    title: 'reshape + dispose: the API vs its wasm calls alone',
+    internal: true,
+    variants: {
+      tensormem: {
+        label: 'as in the reshape row',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = m.reshape(shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      raw: {
+        label: 'shape into the scratch, `x.tm_reshape(h, 2)`, `x.tm_release(r)`',
+        setup({ internals }) {
+          const { x } = internals;
+          const m = internals.zeros([100, 100]);
+          const run = (n) => {
+            const s = internals.scratch();
+            const b = internals.scratchIndex;
+            let sum = 0;
+            for (let i = 0; i < n; ++i) {
+              s[b] = 50;
+              s[b + 1] = 200;
+              const r = x.tm_reshape(m, 2);
+              sum += x.tm_release(r);
+            }
+            return sum;
+          };
+          return { run, teardown: () => x.tm_release(m) };
+        },
+      },
+    },
+  },
+  {
+    id: 'split-slice',
+    title: 'slice + dispose: the API vs its wasm calls alone',
+    internal: true,
+    variants: {
+      tensormem: {
+        label: 'as in the slice row',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const specs = [[25, 75], [25, 75]];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = m.slice(specs);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      raw: {
+        label: 'two specs into the scratch, `x.tm_slice(h, 2)`, `x.tm_release(r)`',
+        setup({ internals }) {
+          const { x } = internals;
+          const m = internals.zeros([100, 100]);
+          const run = (n) => {
+            const s = internals.scratch();
+            const b = internals.scratchIndex;
+            let sum = 0;
+            for (let i = 0; i < n; ++i) {
+              for (let d = 0; d < 2; ++d) {
+                s[b + 4 * d] = 0; // a range, not a select
+                s[b + 4 * d + 1] = 25;
+                s[b + 4 * d + 2] = 75;
+                s[b + 4 * d + 3] = 1;
+              }
+              const r = x.tm_slice(m, 2);
+              sum += x.tm_release(r);
+            }
+            return sum;
+          };
+          return { run, teardown: () => x.tm_release(m) };
+        },
+      },
+    },
+  },
+];

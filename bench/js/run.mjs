@@ -1,0 +1,326 @@
+// tensormem's JS API beside its peers, in one run: every row times tensormem,
+// @tensorflow/tfjs-backend-wasm, ndarray and a raw JS baseline where each
+// applies, and reports ratios against what ran in this same process. Targets
+// are printed with met/missed, never enforced: the exit status is non-zero
+// only if something threw (or the package is missing).
+//
+//   node bench/js/run.mjs [--quick] [--filter REGEX] [--json FILE]
+//                         [--samples N] [--sample-ms MS] [--no-install] [--list]
+//
+// --quick       every row briefly (CI smoke run, < 20 s); numbers are rough
+// --filter RE   only rows whose id matches, e.g. --filter reshape, --filter 'get|set'
+// --json FILE   also write every sample and the run's context to FILE
+// --no-install  do not run npm; use whatever peers build/bench-js/ holds
+//
+// The package comes from $TENSORMEM_JS_PACKAGE, default
+// build/wasm/bindings/js/package (bash scripts/build-js.sh builds it). The
+// peers are installed by this script into build/bench-js/ on first use.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { checksum, formatRatio, formatTime, markdownTable, measureRow, median } from './harness.mjs';
+import { installPeers, loadPeers, PEER_VERSIONS } from './peers.mjs';
+import { COLUMNS, ROWS } from './rows.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    json: { type: 'string' },
+    samples: { type: 'string' },
+    'sample-ms': { type: 'string' },
+    'no-install': { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\nimport ')[0].replace(/^\/\/ ?/gm, '') + '\n');
+  process.exit(0);
+}
+
+const filter = args.filter ? new RegExp(args.filter) : undefined;
+const rows = ROWS.filter((row) => !filter || filter.test(row.id));
+if (args.list) {
+  for (const row of ROWS) process.stdout.write(`${row.id.padEnd(26)} ${row.title}\n`);
+  process.exit(0);
+}
+if (rows.length === 0) {
+  process.stderr.write(`no row matches --filter ${args.filter} (see --list)\n`);
+  process.exit(2);
+}
+
+const settings = args.quick
+  ? { sampleMs: 5, samples: 3, warmupMs: 20, coldRuns: 1 }
+  : { sampleMs: 50, samples: 7, warmupMs: 100, coldRuns: 5 };
+if (args.samples) settings.samples = Math.max(1, Number(args.samples));
+if (args['sample-ms']) settings.sampleMs = Math.max(0.1, Number(args['sample-ms']));
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+// ---- context ---------------------------------------------------------------------
+
+const packageDir = resolve(process.env.TENSORMEM_JS_PACKAGE ?? join(repo, 'build', 'wasm', 'bindings', 'js', 'package'));
+if (!existsSync(join(packageDir, 'index.mjs'))) {
+  log(`the tensormem package is not at ${packageDir} (no index.mjs): build it with \`bash scripts/build-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
+  process.exit(1);
+}
+const tensormem = await import(pathToFileURL(join(packageDir, 'index.mjs')).href);
+
+// The package's internals, for the `internal` rows: its loader gives a
+// separate instance whose raw exports we drive directly.
+async function loadInternals() {
+  try {
+    const { instantiate } = await import(pathToFileURL(join(packageDir, 'lib', 'loader.mjs')).href);
+    const { exports: x, memory } = await instantiate({});
+    for (const name of ['tm_init', 'tm_scratch', 'tm_create_data', 'tm_empty', 'tm_reshape', 'tm_slice', 'tm_release']) {
+      if (typeof x[name] !== 'function') throw new Error(`the module has no export ${name}`);
+    }
+    if (x.tm_init(256 * 2 ** 20, 0.8, 1, 0) < 0) throw new Error('tm_init failed');
+    let f64 = new Float64Array(memory.buffer);
+    const internals = {
+      x,
+      scratchIndex: x.tm_scratch() / 8,
+      scratch: () => (f64.length !== 0 ? f64 : (f64 = new Float64Array(memory.buffer))),
+      zeros(shape) {
+        const s = internals.scratch();
+        shape.forEach((extent, d) => (s[internals.scratchIndex + d] = extent));
+        const h = x.tm_empty(0, shape.length, 1); // dtype 0: float32
+        if (!(h > 0)) throw new Error(`tm_empty returned ${h}: the internal ABI changed`);
+        return h;
+      },
+    };
+    return internals;
+  } catch (error) {
+    return { error: `package internals not usable: ${error.message}` };
+  }
+}
+const internals = await loadInternals();
+if (internals.error) log(`rows marked internal are skipped: ${internals.error}`);
+
+const peersDir = join(repo, 'build', 'bench-js');
+const installError = args['no-install'] ? undefined : installPeers(peersDir, log);
+const peers = await loadPeers(peersDir);
+const missing = {
+  tfjs: peers.tf ? undefined : installError ?? peers.tfError,
+  ndarray: peers.ndarray ? undefined : installError ?? peers.ndarrayError,
+};
+for (const [name, reason] of Object.entries(missing)) if (reason) log(`peer ${name} is MISSING, its rows are empty: ${reason}`);
+
+function git(...command) {
+  try {
+    return execFileSync('git', ['-C', repo, ...command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+// CPU time the whole machine spent busy, from /proc/stat (Linux), to tell
+// how much of it went to other processes while we measured.
+function machineBusySeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return (total - fields[3] - (fields[4] ?? 0)) / 100; // minus idle and iowait; USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+// CPU seconds of our finished children (the cold-row processes), which
+// process.cpuUsage() leaves out: fields 16 and 17 of /proc/self/stat.
+function childrenCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const startedAt = new Date();
+const startBusy = machineBusySeconds();
+const startCpu = process.cpuUsage();
+const startChildrenCpu = childrenCpuSeconds();
+const startWall = process.hrtime.bigint();
+const startLoad = os.loadavg()[0];
+
+// ---- the rows --------------------------------------------------------------------
+
+const columnName = {
+  tensormem: 'tensormem',
+  tfjs: `tfjs-wasm ${PEER_VERSIONS['@tensorflow/tfjs-backend-wasm']}`,
+  ndarray: `ndarray ${PEER_VERSIONS.ndarray}`,
+  raw: 'raw JS',
+};
+const errors = [];
+const warnings = [];
+
+function available(column) {
+  return !missing[column];
+}
+
+async function measureWarm(row) {
+  const device = await tensormem.Device.create();
+  const tfBefore = peers.tf?.memory().numTensors;
+  const columns = COLUMNS.filter((c) => row.variants[c] && available(c));
+  const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals };
+  const fixtures = [];
+  try {
+    for (const column of columns) {
+      const fixture = row.variants[column].setup(env);
+      fixtures.push({ column, run: fixture.run, teardown: fixture.teardown, opsPerRun: row.opsPerRun });
+    }
+    const measured = measureRow(fixtures, settings);
+    return Object.fromEntries(columns.map((c, i) => [c, measured[i]]));
+  } finally {
+    for (const f of fixtures) f.teardown?.();
+    const stats = device.getMemoryStats();
+    if (stats.liveTensors !== 0 || stats.liveData !== 0) {
+      warnings.push(`${row.id}: after teardown the device still has ${stats.liveTensors} tensors and ${stats.liveData} buffers live`);
+    }
+    const tfAfter = peers.tf?.memory().numTensors;
+    if (tfAfter !== tfBefore) warnings.push(`${row.id}: tfjs tensors ${tfBefore} before, ${tfAfter} after`);
+    device.dispose();
+  }
+}
+
+function measureCold(row) {
+  const columns = COLUMNS.filter((c) => row.variants[c]);
+  const samples = Object.fromEntries(columns.map((c) => [c, []]));
+  for (let i = 0; i < settings.coldRuns; ++i) {
+    for (const column of columns) {
+      const out = execFileSync(process.execPath, [join(here, 'cold.mjs'), row.cold, column, packageDir], { encoding: 'utf8' });
+      samples[column].push(JSON.parse(out.trim().split('\n').pop()).ns);
+    }
+  }
+  return Object.fromEntries(columns.map((c) => [c, { n: 1, nsPerOp: median(samples[c]), samples: samples[c] }]));
+}
+
+function evaluate(row, results) {
+  const tm = results.tensormem?.nsPerOp;
+  const target = row.target;
+  if (!target) return { text: '(informative)', met: undefined };
+  const note = target.note ? ` ${target.note}` : '';
+  if (target.maxNs !== undefined) {
+    const text = `${target.strict ? '<' : '≤'} ${formatTime(target.maxNs).replace(/\.0+ /, ' ')}${note}`;
+    if (tm === undefined) return { text, met: undefined };
+    return { text, met: target.strict ? tm < target.maxNs : tm <= target.maxNs };
+  }
+  const text = `≥ ${Math.round(target.minRatio * 100)}% of raw JS GB/s${note}`;
+  const raw = results.raw?.nsPerOp;
+  if (tm === undefined || raw === undefined) return { text, met: undefined };
+  return { text, met: raw / tm >= target.minRatio };
+}
+
+const results = [];
+for (const row of rows) {
+  log(`${row.id}`);
+  const entry = { id: row.id, title: row.title, target: row.target, cold: Boolean(row.cold), variants: {} };
+  if (row.internal && internals.error) {
+    entry.skipped = internals.error;
+  } else {
+    try {
+      const measured = row.cold ? measureCold(row) : await measureWarm(row);
+      for (const [column, m] of Object.entries(measured)) {
+        entry.variants[column] = { label: row.variants[column].label, ...m };
+        if (row.bytesPerOp) entry.variants[column].gbPerS = row.bytesPerOp / m.nsPerOp;
+      }
+    } catch (error) {
+      // Internal rows depend on the package's private ABI: a failure there is
+      // news for whoever changed it, not a failure of the harness.
+      entry[row.internal ? 'skipped' : 'error'] = error?.stack ?? String(error);
+      (row.internal ? warnings : errors).push(`${row.id}: ${error?.message ?? error}`);
+      log(`${row.id} THREW: ${error?.stack ?? error}`);
+    }
+  }
+  Object.assign(entry, evaluate(row, entry.variants));
+  results.push(entry);
+}
+
+// ---- report ----------------------------------------------------------------------
+
+const wallSeconds = Number(process.hrtime.bigint() - startWall) / 1e9;
+const cpu = process.cpuUsage(startCpu);
+const endBusy = machineBusySeconds();
+const otherCores =
+  startBusy === undefined || endBusy === undefined
+    ? undefined
+    : Math.max(0, (endBusy - startBusy - (cpu.user + cpu.system) / 1e6 - (childrenCpuSeconds() - startChildrenCpu)) / wallSeconds);
+
+function cell(row, entry, column) {
+  if (!row.variants[column]) return '–';
+  if (!available(column) && !row.cold) return 'missing';
+  const v = entry.variants[column];
+  if (!v) return entry.error ? 'error' : '–';
+  let text = formatTime(v.nsPerOp);
+  if (v.gbPerS !== undefined) text += `, ${v.gbPerS.toFixed(1)} GB/s`;
+  const tm = entry.variants.tensormem;
+  if (column !== 'tensormem' && tm) text += ` (${formatRatio(v.nsPerOp / tm.nsPerOp)})`;
+  return text;
+}
+
+const tableRows = rows.map((row, i) => {
+  const entry = results[i];
+  if (entry.skipped) return [row.title, ...COLUMNS.map(() => 'skipped'), entry.text, '-'];
+  const met = entry.error ? 'ERROR' : entry.met === undefined ? '-' : entry.met ? 'yes' : 'NO';
+  return [row.title, ...COLUMNS.map((c) => cell(row, entry, c)), entry.text, met];
+});
+
+const commit = git('rev-parse', '--short', 'HEAD');
+const dirty = git('status', '--porcelain', '--', 'bindings', 'src', 'include');
+const meta = {
+  date: startedAt.toISOString(),
+  command: `node bench/js/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  node: process.version,
+  v8: process.versions.v8,
+  cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
+  tensormemVersion: tensormem.version,
+  tensormemPackage: packageDir,
+  commit: commit ? `${commit}${dirty ? ' (with uncommitted changes in bindings/src/include)' : ''}` : undefined,
+  tfjsWasmFile: peers.tfWasmFile,
+  missingPeers: Object.fromEntries(Object.entries(missing).filter(([, reason]) => reason)),
+  settings,
+  loadAverage1m: { start: startLoad, end: os.loadavg()[0] },
+  otherProcessesCores: otherCores,
+  wallSeconds,
+  checksum: checksum(),
+};
+
+const out = [];
+out.push(
+  `tensormem ${meta.tensormemVersion} (${meta.commit ?? 'unknown commit'}), node ${meta.node}, ${meta.cpu}, ${meta.date}`,
+  `${settings.samples} interleaved samples of >= ${settings.sampleMs} ms per variant (cold rows: ${settings.coldRuns} fresh processes), median; ` +
+    `load average ${startLoad.toFixed(2)} -> ${meta.loadAverage1m.end.toFixed(2)}` +
+    (otherCores === undefined ? '' : `, other processes used ${otherCores.toFixed(2)} cores on average during the run`),
+  '',
+  markdownTable(['row', ...COLUMNS.map((c) => columnName[c]), 'target', 'met?'], tableRows, [false, true, true, true, true, false, false]),
+  '',
+  'Times are per operation (per unit for "one unit" rows), the median of the samples. (N×) after a peer or baseline time is',
+  'its time divided by tensormem\'s: above 1 tensormem is faster, below 1 slower. "–": no such variant; "missing": peer not loaded.',
+  'In the "API vs its wasm calls alone" rows the raw column holds the raw wasm exports the API call makes; its (N×) is the share of the time spent in wasm.',
+);
+for (const [name, reason] of Object.entries(meta.missingPeers)) out.push(`MISSING PEER ${name}: ${reason}`);
+out.push('', 'What each cell runs:');
+for (const row of rows) {
+  const parts = COLUMNS.filter((c) => row.variants[c]).map((c) => `${columnName[c]}: ${row.variants[c].label}`);
+  out.push(`- ${row.title}: ${parts.join('; ')}.`);
+}
+for (const w of warnings) out.push(`WARNING ${w}`);
+for (const e of errors) out.push(`ERROR ${e}`);
+process.stdout.write(`${out.join('\n')}\n`);
+
+if (args.json) {
+  writeFileSync(args.json, `${JSON.stringify({ meta, warnings, errors, rows: results }, null, 2)}\n`);
+  log(`wrote ${args.json}`);
+}
+process.exitCode = errors.length > 0 ? 1 : 0;
