@@ -77,8 +77,9 @@ async function scenario(mode) {
     stats.bytesInUse === 0, JSON.stringify(stats));
   check('getMemoryStats: the peak saw the big buffer', stats.peakBytesInUse >= 40 << 20, stats.peakBytesInUse);
 
-  // Devices are independent; a disposed one refuses use.
-  const other = await Device.create();
+  // Devices are independent; a disposed one refuses use. Same loading options: the
+  // compiled module is reused, so the runner sees exactly one .wasm request per page.
+  const other = await Device.create({ ...options, maxMemory: undefined });
   device.dispose();
   checkThrows('device use after dispose throws DISPOSED', () => device.zeros([1]), 'DISPOSED');
   const z = other.zeros([2], 'int32');

@@ -280,11 +280,17 @@ checkThrows('allocation over maxMemory throws MEMORY_LIMIT', () => device.zeros(
   checkThrows('device use after dispose throws DISPOSED', () => device.zeros([1]), 'DISPOSED');
   checkThrows('tensor use after device dispose throws DISPOSED', () => survivor.get(0), 'DISPOSED');
 
+  // The exports map publishes the .wasm, for bundlers and for the wasmUrl option.
+  const meta = import.meta as ImportMeta & { resolve(specifier: string): string };
+  const wasmUrl = new URL(meta.resolve('tensormem/tensormem.wasm'));
   let scoped: Device | undefined;
   {
-    using d2 = await Device.create();
+    using d2 = await Device.create({ wasmUrl });
     scoped = d2;
-    check('a second device has the default 256 MiB limit', d2.options.maxMemory === 256 * 1024 * 1024);
+    check('a device loaded through wasmUrl from the exports map has the default 256 MiB limit',
+      d2.options.maxMemory === 256 * 1024 * 1024, d2.options.maxMemory);
+    using z = d2.zeros([3], 'float64');
+    checkEqual('the wasmUrl device works', z.toArray(), [0, 0, 0]);
   }
   check('using disposes a device', scoped.isDisposed);
 }
