@@ -66,9 +66,10 @@ export class Device {
   // --- raw buffers ---------------------------------------------------------------
   createData(byteLength) {
     const rt = this.#live('createData');
-    const h = rt.x.tm_create_data(Runtime.num(byteLength, 'createData', 'byteLength'));
+    const bytes = Runtime.num(byteLength, 'createData', 'byteLength');
+    const h = rt.x.tm_create_data(bytes);
     if (h < 0) rt.raise();
-    return new DeviceData(INTERNAL, rt, h, byteLength);
+    return new DeviceData(INTERNAL, rt, h, bytes);
   }
 
   createDataWithBuffer(buffer) {

@@ -199,70 +199,78 @@ export class Tensor extends Resource {
   }
 
   // --- element access ----------------------------------------------------------------
-  // The fast path: non-negative integer indices, one per dim, within the
-  // cached shape; a heap view that is neither detached (growth) nor emptied
-  // (device disposed). Anything else takes the slow path, which either
-  // succeeds (negative indices, a grown heap) or throws the runtime's error.
-  get(i0, i1, i2, i3) {
+  // The fast path: up to 4 dims, non-negative integer indices within the
+  // cached shape, a heap view neither detached (growth) nor emptied (device
+  // disposed). Anything else takes the slow path, which either succeeds
+  // (negative indices, more dims, a grown heap) or throws the runtime's error.
+  // Explicit parameters, not rest or `arguments`: no allocation per call.
+  get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const shape = this.#shape;
     const n = arguments.length;
     if (shape !== undefined && n === shape.length) {
-      const strides = this.#strides;
-      let at = this.#first;
-      for (let d = 0; d < n; d++) {
-        const i = arguments[d];
-        if (!((i >>> 0) === i && i < shape[d])) return this.#getSlow(arguments);
-        at += i * strides[d];
-      }
+      const at = this.#at(shape, n, i0, i1, i2, i3);
       const heap = this.#rt.heaps[this.#k];
       if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
     }
-    return this.#getSlow(arguments);
+    const at = this.#locate('get', n, i0, i1, i2, i3, i4, i5, i6, i7);
+    const value = this.#rt.heap(this.#k)[at];
+    return this.#k === BOOL ? value !== 0 : value;
   }
 
-  set(value, i0, i1, i2) {
+  set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
     const shape = this.#shape;
     const n = arguments.length - 1;
     if (shape !== undefined && n === shape.length && (this.#flags & READ_ONLY) === 0) {
-      const strides = this.#strides;
-      let at = this.#first;
-      for (let d = 0; d < n; d++) {
-        const i = arguments[d + 1];
-        if (!((i >>> 0) === i && i < shape[d])) return this.#setSlow(value, arguments);
-        at += i * strides[d];
-      }
+      const at = this.#at(shape, n, i0, i1, i2, i3);
       const heap = this.#rt.heaps[this.#k];
       if (at < heap.length) {
         store(heap, at, value, this.#k);
         return;
       }
     }
-    this.#setSlow(value, arguments);
+    const at = this.#locate('set', n, i0, i1, i2, i3, i4, i5, i6, i7);
+    if ((this.#flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
+    store(this.#rt.heap(this.#k), at, value, this.#k);
   }
 
-  #locate(args, first, op) {
+  // The heap index of an index within the cached shape, or Infinity.
+  #at(shape, n, i0, i1, i2, i3) {
+    const s = this.#strides;
+    let at = this.#first;
+    switch (n) {
+      case 4:
+        if (!((i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
+        at += i3 * s[3];
+        // falls through
+      case 3:
+        if (!((i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
+        at += i2 * s[2];
+        // falls through
+      case 2:
+        if (!((i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
+        at += i1 * s[1];
+        // falls through
+      case 1:
+        if (!((i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
+        return at + i0 * s[0];
+      case 0:
+        return at;
+      default:
+        return Infinity;
+    }
+  }
+
+  // The slow path: the runtime checks the index (negatives allowed) and says what is wrong.
+  #locate(op, n, ...index) {
     const rt = this.#rt;
     const h = handleOf(this, op);
     if (this.#shape === undefined) this.#describe();
-    const n = args.length - first;
     const s = rt.scratch();
     const b = rt.scratchIndex;
-    for (let d = 0; d < n && d < 8; d++) s[b + d] = num(args[first + d], op, `index[${d}]`);
+    for (let d = 0; d < n && d < 8; d++) s[b + d] = num(index[d], op, `index[${d}]`);
     const at = rt.x.tm_element(h, n);
     if (at < 0) rt.raise();
     return at;
-  }
-
-  #getSlow(args) {
-    const at = this.#locate(args, 0, 'get');
-    const value = this.#rt.heap(this.#k)[at];
-    return this.#k === BOOL ? value !== 0 : value;
-  }
-
-  #setSlow(value, args) {
-    const at = this.#locate(args, 1, 'set');
-    if ((this.#flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
-    store(this.#rt.heap(this.#k), at, value, this.#k);
   }
 
   // Raises the runtime's READ_ONLY / NOT_CONTIGUOUS error for this tensor.
