@@ -1,0 +1,190 @@
+// Shared setup for the node:test suite: locates the built npm package and
+// offers the assertions every test file uses.
+//
+// Run from the repository root:  node --test --expose-gc tests/js/
+// TENSORMEM_JS_PACKAGE may name another package directory (absolute path).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setImmediate as tick } from 'node:timers/promises';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const packageDir = path.resolve(
+  process.env.TENSORMEM_JS_PACKAGE || path.join(repo, 'build', 'wasm', 'bindings', 'js', 'package'));
+export const entryPath = path.join(packageDir, 'index.mjs');
+if (!existsSync(entryPath)) {
+  throw new Error(`tensormem package not found at ${entryPath}: run scripts/build-js.sh ` +
+                  'or set TENSORMEM_JS_PACKAGE to the package directory');
+}
+export const entryUrl = pathToFileURL(entryPath).href;
+
+const pkg = await import(entryUrl);
+export const { Device, TensorMemError, version } = pkg;
+
+export const MiB = 1024 * 1024;
+
+// Asserts fn() throws a TensorMemError (and Error) with `code` (or one of an
+// array of codes, where the contract allows either); `message` is the exact
+// text (string) or a RegExp it must match. Returns the error.
+export function expectError(fn, code, message) {
+  let error;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  checkError(error, code, message);
+  return error;
+}
+
+// The same for a function returning a promise (or throwing synchronously).
+export async function expectRejection(fn, code, message) {
+  let error;
+  try {
+    await fn();
+  } catch (e) {
+    error = e;
+  }
+  checkError(error, code, message);
+  return error;
+}
+
+function checkError(error, code, message) {
+  assert.ok(error !== undefined, `expected a TensorMemError ${code}, but nothing was thrown`);
+  assert.ok(error instanceof TensorMemError,
+            `expected a TensorMemError ${code}, got ${error?.name}: ${error?.message}`);
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, 'TensorMemError');
+  if (Array.isArray(code)) assert.ok(code.includes(error.code), `code ${error.code} of: ${error.message}`);
+  else assert.equal(error.code, code, `code of: ${error.message}`);
+  if (typeof message === 'string') assert.equal(error.message, message);
+  else if (message instanceof RegExp) assert.match(error.message, message);
+}
+
+// Escapes text for use inside a RegExp (messages contain [ ] ( ) .).
+export const literal = (text) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+
+// Forces garbage collection and lets FinalizationRegistry callbacks run.
+// Needs node --expose-gc.
+export async function collectGarbage(rounds = 4) {
+  assert.equal(typeof globalThis.gc, 'function', 'run node with --expose-gc');
+  for (let i = 0; i < rounds; ++i) {
+    await tick();
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await tick();
+  }
+}
+
+// Collects garbage until condition() holds (finalizers run late); false if it never does.
+export async function collectUntil(condition, maxRounds = 40) {
+  for (let i = 0; i < maxRounds; ++i) {
+    if (condition()) return true;
+    await collectGarbage(1);
+  }
+  return condition();
+}
+
+// Creates a device and disposes it when the test ends.
+export async function withDevice(t, options) {
+  const device = await Device.create(options);
+  t.after(() => device.dispose());
+  return device;
+}
+
+// Counters that must return to their starting values once everything is disposed.
+export function liveCounts(device) {
+  const s = device.getMemoryStats();
+  return { liveBuffers: s.liveBuffers, liveData: s.liveData, liveTensors: s.liveTensors, bytesInUse: s.bytesInUse };
+}
+
+// --- a plain-JS reference model for strided tensors ---------------------------
+
+export const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+export function rowMajorStrides(shape) {
+  const strides = new Array(shape.length);
+  let stride = 1;
+  for (let d = shape.length - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= Math.max(shape[d], 1);
+  }
+  return strides;
+}
+
+// Every index of `shape` in row-major order.
+export function* indices(shape) {
+  if (shape.some((s) => s === 0)) return;
+  const index = new Array(shape.length).fill(0);
+  for (;;) {
+    yield index.slice();
+    let d = shape.length - 1;
+    for (; d >= 0; --d) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Nested arrays of `shape` whose element at idx is at(idx) (a scalar for []).
+export function build(shape, at, prefix = []) {
+  if (prefix.length === shape.length) return at(prefix);
+  const out = [];
+  for (let i = 0; i < shape[prefix.length]; ++i) out.push(build(shape, at, [...prefix, i]));
+  return out;
+}
+
+export const nestedAt = (nested, idx) => idx.reduce((a, i) => a[i], nested);
+
+// 0, 1, 2, ... as nested arrays of shape.
+export const iota = (shape) => build(shape, (idx) => idx.reduce((acc, i, d) => acc * shape[d] + i, 0));
+
+// Python-style range of a slice spec over a dim of `size` (no clamping; specs
+// used with this are valid).
+export function sliceRange(spec, size) {
+  if (spec === null) return [...Array(size).keys()];
+  const [start, stop, step = 1] = spec;
+  const out = [];
+  if (step > 0) {
+    let i = start === null ? 0 : start < 0 ? start + size : start;
+    const end = stop === null ? size : stop < 0 ? stop + size : stop;
+    for (; i < end; i += step) out.push(i);
+  } else {
+    let i = start === null ? size - 1 : start < 0 ? start + size : start;
+    const end = stop === null ? -1 : stop < 0 ? stop + size : stop;
+    for (; i > end; i += step) out.push(i);
+  }
+  return out;
+}
+
+// Checks a tensor against the layout it reports: every element equals the base
+// buffer's element at offset + sum(index * stride), and read()/toArray() list
+// the elements in row-major order. `flat` is the base buffer's content.
+export function assertLayoutConsistent(t, flat) {
+  const shape = [...t.shape];
+  const strides = [...t.strides];
+  assert.equal(t.ndim, shape.length);
+  assert.equal(strides.length, shape.length);
+  assert.equal(t.size, product(shape));
+  const expected = [];
+  for (const idx of indices(shape)) {
+    const element = flat[t.offset + idx.reduce((acc, i, d) => acc + i * strides[d], 0)];
+    expected.push(element);
+    assert.equal(t.get(...idx), element, `element [${idx}] of shape [${shape}]`);
+  }
+  assert.deepEqual(Array.from(t.read()), expected);
+}
+
+// Allocates until the wasm memory grows (every typed array over the old
+// memory is detached then). Returns the buffers it made; the caller disposes them.
+export function growHeap(device, chunk = 16 * MiB) {
+  const before = device.getMemoryStats().wasmHeapBytes;
+  const held = [];
+  while (device.getMemoryStats().wasmHeapBytes === before) {
+    assert.ok(held.length < 64, 'the wasm heap did not grow');
+    held.push(device.createData(chunk));
+  }
+  return held;
+}
