@@ -81,7 +81,8 @@ export class Device {
 
   readDataView(data, dtype = 'uint8') {
     this.#live('readDataView');
-    return checkedView(this.#rt, this.#data(data, 'readDataView'), dtypeIndex(dtype, 'readDataView'));
+    handleOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
+    return checkedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
   }
 
   async readData(data) {
@@ -95,7 +96,10 @@ export class Device {
     this.#data(data, 'writeData');
     const bytes = asBytes(buffer, 'writeData');
     const address = addressOf(data, 'writeData');
-    if (!(Number.isInteger(byteOffset) && byteOffset >= 0 && byteOffset + bytes.byteLength <= data.byteLength)) {
+    if (!Number.isInteger(byteOffset)) {
+      fail('INVALID_ARGUMENT', `writeData: byteOffset is ${show(byteOffset)}; it must be an integer`);
+    }
+    if (!(byteOffset >= 0 && byteOffset + bytes.byteLength <= data.byteLength)) {
       fail('OUT_OF_BOUNDS', `writeData: ${bytes.byteLength} bytes at byteOffset ${show(byteOffset)} do not fit in ` +
         `DeviceData #${data.id} of ${data.byteLength} bytes`);
     }
@@ -160,6 +164,7 @@ export class Device {
       fail('INVALID_ARGUMENT', `keep: ${show(object)} is not a Tensor or DeviceData`);
     }
     if (runtimeOf(object) !== this.#rt) fail('INVALID_ARGUMENT', `keep: ${object} belongs to another device`);
+    handleOf(object, 'keep');
     object[kKeep]();
     return object;
   }

@@ -4,7 +4,7 @@
 import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
 
-const SCRATCH_INTS = 8;  // kMaxDims: longer lists are reported by the runtime from their length
+const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
 const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
 
@@ -75,19 +75,19 @@ export class Runtime {
     const n = list.length;
     const s = this.scratch();
     const base = this.scratchIndex;
-    for (let i = 0; i < n && i < SCRATCH_INTS; i++) {
+    for (let i = 0; i < n && i < SCRATCH_DOUBLES; i++) {
       const v = list[i];
       if (typeof v === 'number') s[base + i] = v;
-      else if (typeof v === 'bigint') s[base + i] = Number(v);
       else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be an integer`);
     }
     return n;
   }
 
   // A number argument, type-checked; its value is checked by the runtime.
+  // NaN is refused here because the runtime reads it as "absent" where an
+  // argument is optional (slice bounds, squeeze's dim).
   static num(value, op, what) {
-    if (typeof value === 'number') return value;
-    if (typeof value === 'bigint') return Number(value);
+    if (typeof value === 'number' && value === value) return value;
     return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be an integer`);
   }
 

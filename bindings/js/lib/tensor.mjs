@@ -154,8 +154,8 @@ export class Tensor extends Resource {
       const at = b + SPEC_DOUBLES * d;
       if (spec === null || spec === undefined) {
         s[at] = 0; s[at + 1] = NaN; s[at + 2] = NaN; s[at + 3] = 1;
-      } else if (typeof spec === 'number' || typeof spec === 'bigint') {
-        s[at] = 1; s[at + 1] = Number(spec);
+      } else if (typeof spec === 'number') {
+        s[at] = 1; s[at + 1] = num(spec, 'slice', 'index');
       } else if (Array.isArray(spec) && spec.length >= 1 && spec.length <= 3) {
         s[at] = 0;
         s[at + 1] = bound(spec[0], d, 'start');

@@ -118,7 +118,7 @@ EMSCRIPTEN_KEEPALIVE double tm_empty(double dtype, double ndim, double zero) {
   return run([&](Runtime& rt) {
     const char* op = zero != 0 ? "zeros" : "empty";
     const DType type = to_dtype(dtype, op);
-    const Dims shape = rt.scratch_ints(ndim, op, "shape");
+    const IntList shape = rt.scratch_ints(ndim, op, "shape");
     return rt.adopt(zero != 0 ? Tensor::zeros(rt.storage(), shape, type) : Tensor::empty(rt.storage(), shape, type),
                     false);
   });
@@ -135,7 +135,7 @@ EMSCRIPTEN_KEEPALIVE double tm_from_data(double handle, double dtype, double ndi
       const auto count = static_cast<std::int64_t>(rt.storage().size(buffer) / size_of(type));
       return rt.adopt(Tensor::from_buffer(rt.storage(), buffer, type, {count}), false);
     }
-    const Dims shape = rt.scratch_ints(ndim, "fromData", "shape");
+    const IntList shape = rt.scratch_ints(ndim, "fromData", "shape");
     return rt.adopt(Tensor::from_buffer(rt.storage(), buffer, type, shape), false);
   });
 }
@@ -160,7 +160,7 @@ EMSCRIPTEN_KEEPALIVE double tm_describe(double handle) {
 EMSCRIPTEN_KEEPALIVE double tm_element(double handle, double n) {
   return run([&](Runtime& rt) {
     const Tensor& t = rt.tensor(handle);
-    const Dims index = rt.scratch_ints(n, "get", "index");
+    const IntList index = rt.scratch_ints(n, "get", "index");
     const std::int64_t element = t.layout().element(index);
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(t.data()) / t.itemsize()) +
            static_cast<double>(element - t.offset());
@@ -198,7 +198,13 @@ EMSCRIPTEN_KEEPALIVE double tm_view(double handle, double n) {
 EMSCRIPTEN_KEEPALIVE double tm_can_view(double handle, double n) {
   return run([&](Runtime& rt) {
     const Tensor& t = rt.tensor(handle);
-    return t.can_view(rt.scratch_ints(n, "canView", "shape")) ? 1 : 0;
+    const IntList shape = rt.scratch_ints(n, "canView", "shape");
+    try {
+      return t.can_view(shape) ? 1 : 0;
+    } catch (const Error& error) {
+      if (error.code() == ErrorCode::kInvalidShape) return 0;  // another element count: view() would fail too
+      throw;
+    }
   });
 }
 
@@ -290,7 +296,11 @@ EMSCRIPTEN_KEEPALIVE double tm_clone(double handle) {
 }
 
 EMSCRIPTEN_KEEPALIVE double tm_to(double handle, double dtype) {
-  return derive(handle, [&](Runtime&, const Tensor& t) { return t.to(to_dtype(dtype, "to")); });
+  // Always a new buffer, as the JS contract says (Tensor::to returns *this for the same dtype).
+  return derive(handle, [&](Runtime&, const Tensor& t) {
+    const DType type = to_dtype(dtype, "to");
+    return type == t.dtype() ? t.clone() : t.to(type);
+  });
 }
 
 // dst <- src, broadcasting and converting (write() of a non-contiguous tensor).

@@ -112,16 +112,16 @@ class Runtime {
     return static_cast<std::int64_t>(value);
   }
 
-  // The first n scratch values as integers (a shape, dims or an index).
-  Dims scratch_ints(double n, const char* op, const char* what) const {
-    const std::int64_t count = to_int(n, op, "the length", -1);
-    if (count < 0 || count > kMaxDims) [[unlikely]] {
+  // The first n scratch values as integers (a shape, dims or an index). The
+  // list may be longer than kMaxDims: the op itself then says so, naming it.
+  IntList scratch_ints(double n, const char* op, const char* what) {
+    const std::int64_t count = to_int(n, op, "the length");
+    if (count < 0 || count > kScratchDoubles) [[unlikely]] {
       detail::raise(ErrorCode::kInvalidShape, "{}: {} has {} values; at most {} are supported", op, what, count,
                     kMaxDims);
     }
-    Dims values;
-    for (int i = 0; i < count; ++i) values.push_back(to_int(scratch_[i], op, what, i));
-    return values;
+    for (int i = 0; i < count; ++i) ints_[i] = to_int(scratch_[i], op, what, i);
+    return {ints_, static_cast<std::size_t>(count)};
   }
 
   // Writes shape, strides and the rest of a tensor's layout to the scratch (see `described`).
@@ -151,6 +151,7 @@ class Runtime {
 
  private:
   alignas(16) double scratch_[kScratchDoubles] = {};
+  std::int64_t ints_[kScratchDoubles] = {};  // scratch_ints() results
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
   std::size_t live_data_ = 0;
