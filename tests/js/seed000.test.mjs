@@ -5,13 +5,7 @@
 // correctness runs of the same loops: tests here assert no timings.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectError, Device, MiB, liveCounts } from './support.mjs';
-
-async function createDevice(t, options) {
-  const device = await Device.create(options);
-  t.after(() => device.dispose());
-  return device;
-}
+import { expectError, withDevice as createDevice, MiB, liveCounts } from './support.mjs';
 
 describe('1. View Lifetime Management', () => {
   it('should prevent use-after-free when buffer is disposed', async (t) => {

@@ -62,9 +62,6 @@ function checkError(error, code, message) {
   else if (message instanceof RegExp) assert.match(error.message, message);
 }
 
-// Escapes text for use inside a RegExp (messages contain [ ] ( ) .).
-export const literal = (text) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-
 // Forces garbage collection and lets FinalizationRegistry callbacks run.
 // Needs node --expose-gc.
 export async function collectGarbage(rounds = 4) {
@@ -135,8 +132,6 @@ export function build(shape, at, prefix = []) {
   for (let i = 0; i < shape[prefix.length]; ++i) out.push(build(shape, at, [...prefix, i]));
   return out;
 }
-
-export const nestedAt = (nested, idx) => idx.reduce((a, i) => a[i], nested);
 
 // 0, 1, 2, ... as nested arrays of shape.
 export const iota = (shape) => build(shape, (idx) => idx.reduce((acc, i, d) => acc * shape[d] + i, 0));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  expectError, withDevice, liveCounts, build, nestedAt, iota, indices, product, rowMajorStrides, sliceRange,
+  expectError, withDevice, liveCounts, build, iota, indices, product, rowMajorStrides, sliceRange,
   assertLayoutConsistent,
 } from './support.mjs';
 
@@ -672,6 +672,6 @@ test('the reference helpers agree with a hand-written case', () => {
   assert.deepEqual(sliceRange([null, null, -1], 3), [2, 1, 0]);
   assert.deepEqual(sliceRange([-1, 0, -2], 4), [3, 1]);
   assert.deepEqual([...indices([2, 2])], [[0, 0], [0, 1], [1, 0], [1, 1]]);
-  assert.equal(nestedAt(base24, [1, 2, 3]), 23);
+  assert.equal(base24[1][2][3], 23);
   assert.deepEqual(rowMajorStrides([2, 0, 3]), [3, 3, 1]);
 });
