@@ -292,7 +292,7 @@ async function staleViews() {
   const before = device.getMemoryStats().wasmHeapBytes;
   const big = device.createData(before);                          // cannot fit: wasm memory grows
   const after = device.getMemoryStats().wasmHeapBytes;
-  console.log(`  a ${mib(before)} buffer grew wasm memory from ${mib(before)} to ${mib(after)}:`);
+  console.log(`  allocating ${mib(before)} more grew wasm memory from ${mib(before)} to ${mib(after)}:`);
   console.log(`    the raw array is detached (length ${raw.length}); the checked view still reads ${checked[0]}`);
   expect(after > before && raw.length === 0 && checked[0] === 42, 'growth detaches raw arrays only');
   big.dispose();
