@@ -4,7 +4,9 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -488,6 +490,31 @@ void copy_typed(const Plan& plan) noexcept {
   });
 }
 
+// The converting kernels, one per (dst, src) dtype pair, reached through this
+// table rather than through visit(): inlined into one dispatcher, the 121
+// pairs made copy_strided a 500 KB wasm function that V8 needs seconds to
+// optimize (and a new instance of the module waits for that). Apart, only the
+// pairs in use are optimized.
+using Kernel = void (*)(const Plan&) noexcept;
+using DTypeTypes = std::tuple<float, double, std::int8_t, std::uint8_t, std::int16_t, std::uint16_t, std::int32_t,
+                              std::uint32_t, std::int64_t, std::uint64_t, bool>;
+template <std::size_t... I>
+constexpr bool in_dtype_order(std::index_sequence<I...>) {
+  return ((dtype_of<std::tuple_element_t<I, DTypeTypes>> == static_cast<DType>(I)) && ...);
+}
+static_assert(std::tuple_size_v<DTypeTypes> == kDTypeCount &&
+              in_dtype_order(std::make_index_sequence<kDTypeCount>{}));
+
+template <typename To, std::size_t... From>
+constexpr std::array<Kernel, kDTypeCount> kernels_to(std::index_sequence<From...>) {
+  return {&copy_typed<To, std::tuple_element_t<From, DTypeTypes>>...};
+}
+template <std::size_t... To>
+constexpr std::array<std::array<Kernel, kDTypeCount>, kDTypeCount> all_kernels(std::index_sequence<To...>) {
+  return {kernels_to<std::tuple_element_t<To, DTypeTypes>>(std::make_index_sequence<kDTypeCount>{})...};
+}
+constexpr auto kKernels = all_kernels(std::make_index_sequence<kDTypeCount>{});
+
 }  // namespace
 
 void copy_strided(IntList shape, const StridedOperand& dst, const StridedOperand& src) noexcept {
@@ -503,9 +530,7 @@ void copy_strided(IntList shape, const StridedOperand& dst, const StridedOperand
       default: return copy_typed<Bits<8>, Bits<8>>(plan);
     }
   }
-  visit(dst.dtype, [&](auto to) {
-    visit(src.dtype, [&](auto from) { copy_typed<decltype(to), decltype(from)>(plan); });
-  });
+  kKernels[static_cast<std::size_t>(dst.dtype)][static_cast<std::size_t>(src.dtype)](plan);
 }
 
 void fill_strided(IntList shape, const StridedOperand& dst, const std::byte* value) noexcept {

@@ -143,5 +143,24 @@ TEST(HandleTable, InsertWithoutReserveStillGrowsTheTable) {
   EXPECT_EQ(table.slot_count(), 1000U);
 }
 
+struct Owner {
+  static constexpr const char* kNoun = "owner";
+  std::vector<int> items;
+};
+
+// A payload that owns a resource is moved into its slot, not copied.
+TEST(HandleTable, InsertMovesAnRvaluePayload) {
+  HandleTable<Owner> table;
+  std::vector<int> items{1, 2, 3};
+  const int* storage = items.data();
+  table.reserve_one();
+  const Handle handle = table.insert(Owner{std::move(items)});
+  EXPECT_EQ(table.get(handle).items.data(), storage);
+  const Owner copy{{4}};
+  table.reserve_one();
+  EXPECT_EQ(table.get(table.insert(copy)).items, std::vector<int>{4});
+  EXPECT_EQ(copy.items, std::vector<int>{4});
+}
+
 }  // namespace
 }  // namespace tensormem

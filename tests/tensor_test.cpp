@@ -365,5 +365,19 @@ TEST(Tensor, CopyToAndFromNeedExactlyOneValuePerElement) {
   EXPECT_EQ(values_of(tensor), (std::vector<float>{1, 3, 2, 255}));
 }
 
+TEST(Tensor, RequireChecksReportWhatAWriteOrSpanWouldWithoutTouchingElements) {
+  Storage storage;
+  const auto values = iota(6);
+  const Tensor t = Tensor::from_data<float>(storage, {2, 3}, values);
+  t.require_writable("set");
+  t.require_contiguous("view");
+  EXPECT_TM_ERROR(t.transpose(0, 1).require_contiguous("view"), ErrorCode::kNotContiguous,
+                  "view: the tensor of shape [3, 2] with strides [1, 3] is not contiguous; call contiguous() first");
+  EXPECT_TM_ERROR(t.select(0, 0).unsqueeze(0).expand({2, 3}).require_writable("write"), ErrorCode::kReadOnly,
+                  "write: the tensor of shape [2, 3] with strides [0, 1] is a read-only view (it aliases elements, as "
+                  "expand() does); write to contiguous() or clone() instead");
+  EXPECT_EQ(values_of(t), values);
+}
+
 }  // namespace
 }  // namespace tensormem

@@ -60,20 +60,9 @@ class HandleTable {
   // Stores a payload and issues its handle. After reserve_one() it cannot
   // fail; without, it may throw OUT_OF_MEMORY while growing. Small on
   // purpose, so that it inlines everywhere.
-  // A forwarding reference: a payload that owns resources (a Tensor) is moved
-  // in, not copied and destroyed.
-  template <typename P>
-  Handle insert(P&& payload) {
-    std::uint32_t index = free_head_;
-    if (index != kNoSlot) [[likely]] {
-      free_head_ = slots_[index].next_free;
-    } else {
-      index = append_slot();
-    }
-    slots_[index].payload = std::forward<P>(payload);
-    const std::uint32_t generation = ++generations_[index];  // even -> odd: live
-    return Handle{index, generation};
-  }
+  Handle insert(const Payload& payload) { return emplace(payload); }
+  // A payload that owns resources (a Tensor) is moved in, not copied and destroyed.
+  Handle insert(Payload&& payload) { return emplace(std::move(payload)); }
 
   // The payload of a live handle; throws DISPOSED or INVALID_ARGUMENT.
   // The reference is valid until the next insert().
@@ -147,6 +136,20 @@ class HandleTable {
     Payload payload{};
     std::uint32_t next_free = kNoSlot;  // while free
   };
+
+  // insert(), for a copied or a moved payload.
+  template <typename P>
+  Handle emplace(P&& payload) {
+    std::uint32_t index = free_head_;
+    if (index != kNoSlot) [[likely]] {
+      free_head_ = slots_[index].next_free;
+    } else {
+      index = append_slot();
+    }
+    slots_[index].payload = std::forward<P>(payload);
+    const std::uint32_t generation = ++generations_[index];  // even -> odd: live
+    return Handle{index, generation};
+  }
 
   // A new slot at the end. Out of line: vector's growth path would
   // otherwise bloat every insert().

@@ -44,6 +44,7 @@ export class DeviceData extends Resource {
 
   [kReleased]() { this.#address = -1; }
 
+  get [Symbol.toStringTag]() { return 'DeviceData'; }
   toString() { return `DeviceData(#${this.id}, ${this.#byteLength} bytes${this.isDisposed ? ', disposed' : ''})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }

@@ -22,7 +22,7 @@ function wasmLocation(options) {
     }
     return resolve(String(options.locateFile(WASM_FILE)));
   }
-  return new URL(`../${WASM_FILE}`, import.meta.url);
+  return new URL('../tensormem.wasm', import.meta.url);  // literal: bundlers find and copy the file
 }
 
 // A string is a URL, else a path (node) or a URL relative to the page (browsers).

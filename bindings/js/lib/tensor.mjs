@@ -20,8 +20,13 @@ const num = Runtime.num;
 export class Tensor extends Resource {
   #rt;
   #k;                    // dtype index
-  #shape = undefined;    // frozen array, once described; undefined again after dispose
+  // Arrays read by the element fast path: plain (a frozen array reads slower
+  // in V8); callers get the frozen copies below. undefined until described,
+  // and again after dispose.
+  #shape = undefined;
   #strides = undefined;
+  #shapeOut = undefined;
+  #stridesOut = undefined;
   #offset = 0;
   #first = 0;            // heap index (in elements) of element [0, ..., 0]
   #flags = 0;
@@ -51,8 +56,10 @@ export class Tensor extends Resource {
     this.#first = s[b + FIRST];
     this.#flags = s[b + FLAGS];
     this.#size = s[b + NUMEL];
-    this.#strides = Object.freeze(strides);
-    this.#shape = Object.freeze(shape);
+    this.#strides = strides;
+    this.#shape = shape;
+    this.#stridesOut = Object.freeze(strides.slice());
+    this.#shapeOut = Object.freeze(shape.slice());
   }
 
   #described() {
@@ -63,8 +70,8 @@ export class Tensor extends Resource {
   [kReleased]() { this.#shape = undefined; }
 
   get dtype() { return DTYPES[this.#k]; }
-  get shape() { this.#described(); return this.#shape; }
-  get strides() { this.#described(); return this.#strides; }
+  get shape() { this.#described(); return this.#shapeOut; }
+  get strides() { this.#described(); return this.#stridesOut; }
   get offset() { this.#described(); return this.#offset; }
   get size() { this.#described(); return this.#size; }
   get ndim() { this.#described(); return this.#shape.length; }
@@ -192,7 +199,7 @@ export class Tensor extends Resource {
     const rt = this.#rt;
     const h = handleOf(this, 'sharesStorage');
     if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
-    if (other.#rt !== rt) return false;
+    if (other.#rt !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
     const result = rt.x.tm_shares_storage(h, handleOf(other, 'sharesStorage'));
     if (result < 0) rt.raise();
     return result === 1;
@@ -342,6 +349,7 @@ export class Tensor extends Resource {
     }
   }
 
+  get [Symbol.toStringTag]() { return 'Tensor'; }
   toString() {
     if (this.isDisposed) return `Tensor(#${this.id}, ${this.dtype}, disposed)`;
     return `Tensor(#${this.id}, ${this.dtype}, [${this.shape.join(', ')}])`;
