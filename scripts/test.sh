@@ -89,6 +89,7 @@ run_node_tests() {
     problems+=("node tests: no summary (exit ${status})")
     return
   fi
+  ((passed + failed > 0)) || problems+=("node tests: no tests found in tests/js/")
   add_counts "node tests" "${passed}" $((failed + ${cancelled:-0}))
   ((status == 0)) || ((failed + ${cancelled:-0} > 0)) || problems+=("node tests: exited with ${status}")
 }
