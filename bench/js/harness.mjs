@@ -8,10 +8,14 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-// A full GC before every sample: otherwise one variant's garbage is collected
-// (and paid for) during the next variant's sample.
+// A young-generation GC before every sample, so that one variant's garbage
+// is not collected (and paid for) during the next variant's sample. Not a
+// full GC: when no instance of a class is alive at a full GC (createData +
+// dispose leaves none), V8 collects the class's maps and deoptimizes all code
+// that embeds them ("weak objects"), so every sample would start unoptimized.
 v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc');
+const gc = vm.runInNewContext('gc');
+const collectGarbage = () => gc({ type: 'minor' });
 
 // Every result is added here and reported, so no loop is dead code.
 let sink = 0;
@@ -29,6 +33,15 @@ function timeOnce(run, n) {
   return Number(t1 - t0);
 }
 
+// A sample's wall time and the CPU time this process got meanwhile (all its
+// threads): a share well below 1 means the sample waited for a core.
+function timeSample(run, n) {
+  const cpu0 = process.cpuUsage();
+  const ns = timeOnce(run, n);
+  const cpu = process.cpuUsage(cpu0);
+  return { ns, cpuShare: ((cpu.user + cpu.system) * 1e3) / ns };
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -37,11 +50,11 @@ export function median(values) {
 
 // The smallest n whose run takes >= sampleNs (doubling, then scaled), with
 // run() called often enough on the way that it is optimized.
-function calibrate(run, sampleNs, maxN) {
+function calibrate(run, sampleNs) {
   let n = 1;
   for (;;) {
     const ns = timeOnce(run, n);
-    if (ns >= sampleNs / 4 || n >= maxN) return Math.min(maxN, Math.max(1, Math.ceil((n * sampleNs) / Math.max(ns, 1))));
+    if (ns >= sampleNs / 4) return Math.max(1, Math.ceil((n * sampleNs) / Math.max(ns, 1)));
     n = ns < sampleNs / 1000 ? n * 10 : n * 2;
   }
 }
@@ -49,28 +62,35 @@ function calibrate(run, sampleNs, maxN) {
 /**
  * Measures the variants of one row side by side: each is calibrated and
  * warmed up, then the samples are interleaved (A B C A B C ...) so drift and
- * load hit every variant alike. Returns, per variant, ns per operation:
- * the median and every sample.
+ * load hit every variant alike. Returns, per variant, ns per operation (the
+ * median, the minimum, every sample) and the median CPU share of its samples.
  *
- * opts: { sampleMs, samples, warmupMs, opsPerRun (operations per unit of n) }
+ * variants: [{ run, opsPerRun? (operations per unit of n) }]; opts: { sampleMs, samples, warmupMs }
  */
 export function measureRow(variants, { sampleMs, samples, warmupMs }) {
   const sampleNs = sampleMs * 1e6;
   const plans = variants.map((v) => {
     collectGarbage();
-    const n = calibrate(v.run, sampleNs, v.maxN ?? 1e9);
+    const n = calibrate(v.run, sampleNs);
     const warmEnd = process.hrtime.bigint() + BigInt(Math.round(warmupMs * 1e6));
     do consume(v.run(n)); while (process.hrtime.bigint() < warmEnd);
-    return { n, sampleNs: [] };
+    return { n, sampleNs: [], cpuShares: [] };
   });
   for (let s = 0; s < samples; ++s) {
     for (let i = 0; i < variants.length; ++i) {
       collectGarbage();
-      const ns = timeOnce(variants[i].run, plans[i].n);
+      const { ns, cpuShare } = timeSample(variants[i].run, plans[i].n);
       plans[i].sampleNs.push(ns / (plans[i].n * (variants[i].opsPerRun ?? 1)));
+      plans[i].cpuShares.push(cpuShare);
     }
   }
-  return plans.map((p) => ({ n: p.n, nsPerOp: median(p.sampleNs), samples: p.sampleNs }));
+  return plans.map((p) => ({
+    n: p.n,
+    nsPerOp: median(p.sampleNs),
+    minNsPerOp: Math.min(...p.sampleNs),
+    cpuShare: median(p.cpuShares),
+    samples: p.sampleNs,
+  }));
 }
 
 // ---- formatting ----------------------------------------------------------------

@@ -315,6 +315,13 @@ for (const row of rows) {
   const parts = COLUMNS.filter((c) => row.variants[c]).map((c) => `${columnName[c]}: ${row.variants[c].label}`);
   out.push(`- ${row.title}: ${parts.join('; ')}.`);
 }
+const starved = results.flatMap((entry) =>
+  Object.entries(entry.variants)
+    .filter(([, v]) => v.cpuShare !== undefined && v.cpuShare < 0.9)
+    .map(([column, v]) => `${entry.id}/${column} ${Math.round(v.cpuShare * 100)}%`));
+if (starved.length > 0) {
+  out.push(`Samples that waited for a core (CPU time / wall time below 90%, machine busy): ${starved.join(', ')}.`);
+}
 for (const w of warnings) out.push(`WARNING ${w}`);
 for (const e of errors) out.push(`ERROR ${e}`);
 process.stdout.write(`${out.join('\n')}\n`);
