@@ -12,62 +12,62 @@ export const kReleased = Symbol('tensormem.released');
 export let handleOf;   // (object, op) => handle, or DISPOSED
 export let runtimeOf;  // (object) => Runtime
 
+// #state bits
+const DISPOSED = 1, REGISTERED = 2, KEPT = 4;
+
 export class Resource {
+  // Few fields on purpose: objects are made on every view op, and each field costs.
   #rt;
-  #h;        // 0 once disposed
-  #id;
-  #registered = false;
-  #kept = false;
+  #h;
+  #state = 0;
 
   constructor(token, rt, handle) {
     if (token !== INTERNAL) throw new TypeError('tensormem objects are created by a Device');
     this.#rt = rt;
     this.#h = handle;
-    this.#id = handle;
     rt.track(this);
   }
 
   static {
     handleOf = (object, op) => {
-      const h = object.#h;
-      if (h === 0 || !object.#rt.alive) object.#disposedError(op);
-      return h;
+      if ((object.#state & DISPOSED) !== 0 || !object.#rt.alive) object.#disposedError(op);
+      return object.#h;
     };
     runtimeOf = (object) => object.#rt;
   }
 
   /** Unique per device, never reused. */
-  get id() { return this.#id; }
+  get id() { return this.#h; }
   get device() { return this.#rt.device; }
-  get isDisposed() { return this.#h === 0 || !this.#rt.alive; }
+  get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
 
   dispose() {
-    const h = this.#h;
-    if (h === 0) return;
-    const rt = this.#rt;
-    this.#h = 0;
+    const state = this.#state;
+    if ((state & DISPOSED) !== 0) return;
+    this.#state = state | DISPOSED;
     this[kReleased]();
+    const rt = this.#rt;
     if (!rt.alive) return;  // the device took everything with it
     rt.untrack(this);
-    if (this.#registered) rt.registry.unregister(this);
-    if (rt.x.tm_release(h) < 0) rt.raise();
+    if ((state & REGISTERED) !== 0) rt.registry.unregister(this);
+    if (rt.x.tm_release(this.#h) < 0) rt.raise();
   }
 
   [Symbol.dispose]() { this.dispose(); }
 
   [kReleased]() {}
 
-  get [kHandle]() { return this.#id; }
-  get [kKept]() { return this.#kept; }
-  [kKeep]() { this.#kept = true; }
+  get [kHandle]() { return this.#h; }
+  get [kKept]() { return (this.#state & KEPT) !== 0; }
+  [kKeep]() { this.#state |= KEPT; }
   [kRegister](registry) {
-    if (this.#h === 0 || this.#registered || !this.#rt.alive) return;
-    this.#registered = true;
+    if ((this.#state & (DISPOSED | REGISTERED)) !== 0 || !this.#rt.alive) return;
+    this.#state |= REGISTERED;
     registry.register(this, this.#rt.heldValue(this.#h, this.constructor.name), this);
   }
 
   #disposedError(op) {
-    const what = `${this.constructor.name} #${this.#id}`;
+    const what = `${this.constructor.name} #${this.#h}`;
     if (!this.#rt.alive) fail('DISPOSED', `${op}: ${what} belongs to a device that was disposed`);
     fail('DISPOSED', `${op}: ${what} was disposed`);
   }

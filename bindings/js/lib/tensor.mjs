@@ -5,7 +5,7 @@
 // runtime's words by its slow path.
 import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
-import { INTERNAL, Resource, handleOf, kReleased } from './resource.mjs';
+import { INTERNAL, Resource, handleOf, kReleased, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 
 // described:: in js_runtime.hpp
@@ -17,34 +17,11 @@ const SPEC_DOUBLES = 4;
 
 const num = Runtime.num;
 
-export class Tensor extends Resource {
-  #rt;
-  #k;                    // dtype index
-  // Arrays read by the element fast path: plain (a frozen array reads slower
-  // in V8); callers get the frozen copies below. undefined until described,
-  // and again after dispose.
-  #shape = undefined;
-  #strides = undefined;
-  #shapeOut = undefined;
-  #stridesOut = undefined;
-  #offset = 0;
-  #first = 0;            // heap index (in elements) of element [0, ..., 0]
-  #flags = 0;
-  #size = 0;
-
-  constructor(token, rt, handle, k) {
-    super(token, rt, handle);
-    this.#rt = rt;
-    this.#k = k;
-  }
-
-  // --- metadata --------------------------------------------------------------
-  #describe() {
-    const rt = this.#rt;
-    const h = handleOf(this, 'tensor');
-    if (rt.x.tm_describe(h) < 0) rt.raise();
-    const s = rt.scratch();
-    const b = rt.scratchIndex;
+// A described layout, read by the element fast paths. `shape` and `strides`
+// are plain arrays (a frozen array reads slower in V8); the getters hand out
+// the frozen copies.
+class Layout {
+  constructor(rt, s, b) {
     const ndim = s[b + NDIM];
     const shape = new Array(ndim);
     const strides = new Array(ndim);
@@ -52,53 +29,72 @@ export class Tensor extends Resource {
       shape[d] = s[b + SHAPE + d];
       strides[d] = s[b + STRIDES + d];
     }
-    this.#offset = s[b + OFFSET];
-    this.#first = s[b + FIRST];
-    this.#flags = s[b + FLAGS];
-    this.#size = s[b + NUMEL];
-    this.#strides = strides;
-    this.#shape = shape;
-    this.#stridesOut = Object.freeze(strides.slice());
-    this.#shapeOut = Object.freeze(shape.slice());
+    this.rt = rt;
+    this.shape = shape;
+    this.strides = strides;
+    this.offset = s[b + OFFSET];
+    this.first = s[b + FIRST];  // heap index (in elements) of element [0, ..., 0]
+    this.flags = s[b + FLAGS];
+    this.size = s[b + NUMEL];
+    this.shapeOut = Object.freeze(shape.slice());
+    this.stridesOut = Object.freeze(strides.slice());
+  }
+}
+
+export class Tensor extends Resource {
+  // Two fields: a view op makes one of these, and each field costs.
+  #k;               // dtype index
+  #m = undefined;   // Layout, once described; undefined again after dispose
+
+  constructor(token, rt, handle, k) {
+    super(token, rt, handle);
+    this.#k = k;
   }
 
-  #described() {
-    if (this.#shape === undefined) this.#describe();
-    else handleOf(this, 'tensor');
+  // --- metadata --------------------------------------------------------------
+  #layout() {
+    const m = this.#m;
+    if (m !== undefined) {
+      handleOf(this, 'tensor');
+      return m;
+    }
+    const rt = runtimeOf(this);
+    if (rt.x.tm_describe(handleOf(this, 'tensor')) < 0) rt.raise();
+    return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
   }
 
-  [kReleased]() { this.#shape = undefined; }
+  [kReleased]() { this.#m = undefined; }
 
   get dtype() { return DTYPES[this.#k]; }
-  get shape() { this.#described(); return this.#shapeOut; }
-  get strides() { this.#described(); return this.#stridesOut; }
-  get offset() { this.#described(); return this.#offset; }
-  get size() { this.#described(); return this.#size; }
-  get ndim() { this.#described(); return this.#shape.length; }
-  get isContiguous() { this.#described(); return (this.#flags & CONTIGUOUS) !== 0; }
-  get isReadOnly() { this.#described(); return (this.#flags & READ_ONLY) !== 0; }
+  get shape() { return this.#layout().shapeOut; }
+  get strides() { return this.#layout().stridesOut; }
+  get offset() { return this.#layout().offset; }
+  get size() { return this.#layout().size; }
+  get ndim() { return this.#layout().shape.length; }
+  get isContiguous() { return (this.#layout().flags & CONTIGUOUS) !== 0; }
+  get isReadOnly() { return (this.#layout().flags & READ_ONLY) !== 0; }
 
   // --- view ops: one wasm call each ---------------------------------------------
   #derived(h) {
-    if (h < 0) this.#rt.raise();
-    return new Tensor(INTERNAL, this.#rt, h, this.#k);
+    if (h < 0) runtimeOf(this).raise();
+    return new Tensor(INTERNAL, runtimeOf(this), h, this.#k);
   }
 
   reshape(shape) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'reshape');
     return this.#derived(rt.x.tm_reshape(h, rt.putInts(shape, 'reshape', 'shape')));
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'view');
     return this.#derived(rt.x.tm_view(h, rt.putInts(shape, 'view', 'shape')));
   }
 
   canView(shape) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'canView');
     const result = rt.x.tm_can_view(h, rt.putInts(shape, 'canView', 'shape'));
     if (result < 0) rt.raise();
@@ -107,50 +103,50 @@ export class Tensor extends Resource {
 
   flatten(startDim = 0, endDim = -1) {
     const h = handleOf(this, 'flatten');
-    return this.#derived(this.#rt.x.tm_flatten(h, num(startDim, 'flatten', 'startDim'), num(endDim, 'flatten', 'endDim')));
+    return this.#derived(runtimeOf(this).x.tm_flatten(h, num(startDim, 'flatten', 'startDim'), num(endDim, 'flatten', 'endDim')));
   }
 
   squeeze(dim) {
     const h = handleOf(this, 'squeeze');
-    return this.#derived(this.#rt.x.tm_squeeze(h, dim === undefined ? NaN : num(dim, 'squeeze', 'dim')));
+    return this.#derived(runtimeOf(this).x.tm_squeeze(h, dim === undefined ? NaN : num(dim, 'squeeze', 'dim')));
   }
 
   unsqueeze(dim) {
     const h = handleOf(this, 'unsqueeze');
-    return this.#derived(this.#rt.x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
+    return this.#derived(runtimeOf(this).x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
   }
 
   select(dim, index) {
     const h = handleOf(this, 'select');
-    return this.#derived(this.#rt.x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
+    return this.#derived(runtimeOf(this).x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
   }
 
   narrow(dim, start, length) {
     const h = handleOf(this, 'narrow');
-    return this.#derived(this.#rt.x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
+    return this.#derived(runtimeOf(this).x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
       num(length, 'narrow', 'length')));
   }
 
   permute(dims) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'permute');
     return this.#derived(rt.x.tm_permute(h, rt.putInts(dims, 'permute', 'dims')));
   }
 
   transpose(dim0 = 0, dim1 = 1) {
     const h = handleOf(this, 'transpose');
-    return this.#derived(this.#rt.x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
+    return this.#derived(runtimeOf(this).x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
   }
 
   expand(shape) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'expand');
     return this.#derived(rt.x.tm_expand(h, rt.putInts(shape, 'expand', 'shape')));
   }
 
   // Specs: number (select), null (whole dim), [start, stop, step?] with null for an open end.
   slice(specs) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'slice');
     if (!Array.isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
     const n = specs.length;
@@ -178,16 +174,16 @@ export class Tensor extends Resource {
   // --- copies --------------------------------------------------------------------
   contiguous() {
     const h = handleOf(this, 'contiguous');
-    return this.#derived(this.#rt.x.tm_contiguous(h));
+    return this.#derived(runtimeOf(this).x.tm_contiguous(h));
   }
 
   clone() {
     const h = handleOf(this, 'clone');
-    return this.#derived(this.#rt.x.tm_clone(h));
+    return this.#derived(runtimeOf(this).x.tm_clone(h));
   }
 
   to(dtype) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'to');
     const k = dtypeIndex(dtype, 'to');
     const result = rt.x.tm_to(h, k);
@@ -196,10 +192,10 @@ export class Tensor extends Resource {
   }
 
   sharesStorage(other) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     const h = handleOf(this, 'sharesStorage');
     if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
-    if (other.#rt !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
+    if (runtimeOf(other) !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
     const result = rt.x.tm_shares_storage(h, handleOf(other, 'sharesStorage'));
     if (result < 0) rt.raise();
     return result === 1;
@@ -212,66 +208,39 @@ export class Tensor extends Resource {
   // (negative indices, more dims, a grown heap) or throws the runtime's error.
   // Explicit parameters, not rest or `arguments`: no allocation per call.
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
-    const shape = this.#shape;
+    const m = this.#m;
     const n = arguments.length;
-    if (shape !== undefined && n === shape.length) {
-      const at = this.#at(shape, n, i0, i1, i2, i3);
-      const heap = this.#rt.heaps[this.#k];
+    if (m !== undefined && n === m.shape.length) {
+      const at = elementAt(m, n, i0, i1, i2, i3);
+      const heap = m.rt.heaps[this.#k];
       if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
     }
     const at = this.#locate('get', n, i0, i1, i2, i3, i4, i5, i6, i7);
-    const value = this.#rt.heap(this.#k)[at];
+    const value = runtimeOf(this).heap(this.#k)[at];
     return this.#k === BOOL ? value !== 0 : value;
   }
 
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
-    const shape = this.#shape;
+    const m = this.#m;
     const n = arguments.length - 1;
-    if (shape !== undefined && n === shape.length && (this.#flags & READ_ONLY) === 0) {
-      const at = this.#at(shape, n, i0, i1, i2, i3);
-      const heap = this.#rt.heaps[this.#k];
+    if (m !== undefined && n === m.shape.length && (m.flags & READ_ONLY) === 0) {
+      const at = elementAt(m, n, i0, i1, i2, i3);
+      const heap = m.rt.heaps[this.#k];
       if (at < heap.length) {
         store(heap, at, value, this.#k);
         return;
       }
     }
     const at = this.#locate('set', n, i0, i1, i2, i3, i4, i5, i6, i7);
-    if ((this.#flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
-    store(this.#rt.heap(this.#k), at, value, this.#k);
-  }
-
-  // The heap index of an index within the cached shape, or Infinity.
-  #at(shape, n, i0, i1, i2, i3) {
-    const s = this.#strides;
-    let at = this.#first;
-    switch (n) {
-      case 4:
-        if (!((i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
-        at += i3 * s[3];
-        // falls through
-      case 3:
-        if (!((i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
-        at += i2 * s[2];
-        // falls through
-      case 2:
-        if (!((i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
-        at += i1 * s[1];
-        // falls through
-      case 1:
-        if (!((i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
-        return at + i0 * s[0];
-      case 0:
-        return at;
-      default:
-        return Infinity;
-    }
+    if ((this.#m.flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
+    store(runtimeOf(this).heap(this.#k), at, value, this.#k);
   }
 
   // The slow path: the runtime checks the index (negatives allowed) and says what is wrong.
   #locate(op, n, ...index) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
+    this.#layout();
     const h = handleOf(this, op);
-    if (this.#shape === undefined) this.#describe();
     const s = rt.scratch();
     const b = rt.scratchIndex;
     for (let d = 0; d < n && d < 8; d++) s[b + d] = num(index[d], op, `index[${d}]`);
@@ -282,22 +251,21 @@ export class Tensor extends Resource {
 
   // Raises the runtime's READ_ONLY / NOT_CONTIGUOUS error for this tensor.
   #require(check, op) {
-    const rt = this.#rt;
+    const rt = runtimeOf(this);
     if (rt.x.tm_require(handleOf(this, 'tensor'), check, op) < 0) rt.raise();
   }
 
   // The zero-copy typed array (contiguous tensors only).
   #rawView() {
-    this.#described();
-    if ((this.#flags & CONTIGUOUS) === 0) this.#require(CONTIGUOUS_CHECK, OP_VIEW);
-    const heap = this.#rt.heap(this.#k);
-    return heap.subarray(this.#first, this.#first + this.#size);
+    const m = this.#layout();
+    if ((m.flags & CONTIGUOUS) === 0) this.#require(CONTIGUOUS_CHECK, OP_VIEW);
+    return m.rt.heap(this.#k).subarray(m.first, m.first + m.size);
   }
 
   /** A copy of the elements in logical order. */
   read() {
-    this.#described();
-    if ((this.#flags & CONTIGUOUS) !== 0) return this.#rt.heap(this.#k).slice(this.#first, this.#first + this.#size);
+    const m = this.#layout();
+    if ((m.flags & CONTIGUOUS) !== 0) return m.rt.heap(this.#k).slice(m.first, m.first + m.size);
     const copy = this.contiguous();
     try {
       return copy.read();
@@ -308,7 +276,7 @@ export class Tensor extends Resource {
 
   toArray() {
     const flat = this.read();
-    const shape = this.#shape;
+    const shape = this.#m.shape;
     const bool = this.#k === BOOL;
     const element = (i) => (bool ? flat[i] !== 0 : flat[i]);
     if (shape.length === 0) return element(0);
@@ -323,27 +291,25 @@ export class Tensor extends Resource {
 
   /** Copies `values` (row-major, exactly size of them) in. */
   write(values) {
-    this.#described();
+    const m = this.#layout();
     const k = this.#k;
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
       fail('INVALID_ARGUMENT', `write: values is ${show(values)}; it must be an array or typed array`);
     }
-    if (values.length !== this.#size) {
-      fail('INVALID_SHAPE', `write: ${values.length} values for a tensor of shape [${this.#shape.join(', ')}] ` +
-        `(${this.#size} elements)`);
+    if (values.length !== m.size) {
+      fail('INVALID_SHAPE', `write: ${values.length} values for a tensor of shape [${m.shape.join(', ')}] ` +
+        `(${m.size} elements)`);
     }
-    const flags = this.#flags;
-    if ((flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_WRITE);
-    if ((flags & CONTIGUOUS) !== 0) {
-      fill(this.#rt.heap(k), this.#first, values, k, 'write');
+    if ((m.flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_WRITE);
+    if ((m.flags & CONTIGUOUS) !== 0) {
+      fill(m.rt.heap(k), m.first, values, k, 'write');
       return;
     }
     // Strided: fill a contiguous temporary, then one runtime copy.
-    const rt = this.#rt;
-    const staging = rt.device.empty(this.#shape, DTYPES[k]);
+    const staging = m.rt.device.empty(m.shape, DTYPES[k]);
     try {
       staging.write(values);
-      if (rt.x.tm_copy(handleOf(this, 'write'), handleOf(staging, 'write')) < 0) rt.raise();
+      if (m.rt.x.tm_copy(handleOf(this, 'write'), handleOf(staging, 'write')) < 0) m.rt.raise();
     } finally {
       staging.dispose();
     }
@@ -355,6 +321,34 @@ export class Tensor extends Resource {
     return `Tensor(#${this.id}, ${this.dtype}, [${this.shape.join(', ')}])`;
   }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
+}
+
+// The heap index of an index within the layout's shape (up to 4 dims), or Infinity.
+function elementAt(m, n, i0, i1, i2, i3) {
+  const shape = m.shape;
+  const s = m.strides;
+  let at = m.first;
+  switch (n) {
+    case 4:
+      if (!((i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
+      at += i3 * s[3];
+      // falls through
+    case 3:
+      if (!((i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
+      at += i2 * s[2];
+      // falls through
+    case 2:
+      if (!((i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
+      at += i1 * s[1];
+      // falls through
+    case 1:
+      if (!((i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
+      return at + i0 * s[0];
+    case 0:
+      return at;
+    default:
+      return Infinity;
+  }
 }
 
 function bound(value, d, what) {

@@ -51,7 +51,7 @@ double run(F&& f) noexcept {
 // A new object from one of the source tensor's view ops.
 template <typename Op>
 double derive(double handle, Op&& op) noexcept {
-  return run([&](Runtime& rt) { return rt.adopt(op(rt, rt.tensor(handle)), false); });
+  return run([&](Runtime& rt) { return rt.adopt_from([&] { return op(rt, rt.tensor(handle)); }, false); });
 }
 
 DType to_dtype(double value, const char* op) {

@@ -69,12 +69,19 @@ class Runtime {
   [[nodiscard]] std::size_t live_data() const noexcept { return live_data_; }
   [[nodiscard]] std::size_t live_tensors() const noexcept { return live_tensors_; }
 
-  // Stores a tensor as a new object; its packed handle.
-  double adopt(Tensor tensor, bool is_data) {
-    entries_.reserve_one();  // may throw; nothing is stored yet
-    const Handle handle = entries_.insert(Entry{std::move(tensor), is_data});
+  // Stores the tensor make() returns as a new object; its packed handle. The
+  // table has room before make() runs, so a reference into it that make()
+  // holds (the source of a view op) stays valid, and the tensor is moved
+  // once, into its slot.
+  template <typename Make>
+  double adopt_from(Make&& make, bool is_data) {
+    entries_.reserve_one();
+    const Handle handle = entries_.insert(Entry{make(), is_data});
     ++(is_data ? live_data_ : live_tensors_);
     return pack(handle);
+  }
+  double adopt(Tensor tensor, bool is_data) {
+    return adopt_from([&tensor] { return std::move(tensor); }, is_data);
   }
 
   [[nodiscard]] const Tensor& tensor(double packed) const { return entries_.get(unpack(packed)).tensor; }
@@ -84,10 +91,9 @@ class Runtime {
   void release(double packed) {
     const Handle handle = unpack(packed);
     Entry& entry = entries_.get(handle);
-    Tensor tensor = std::move(entry.tensor);
     --(entry.is_data ? live_data_ : live_tensors_);
     entries_.erase_resolved(handle);
-    tensor.reset();
+    entry.tensor.reset();  // the slot's memory stays as it is until its next insert
   }
 
   // Releases every object (Device.dispose, and the destructor).
