@@ -13,7 +13,7 @@ export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:${NODE_PATH}}"
 # checks use, cached in build/js-tools. Exact versions: CI runs must not drift.
 export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_BUILD}/wasm/bindings/js/package}"
 TM_JS_TOOLS="${TM_BUILD}/js-tools"
-TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3)
+TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43)
 TM_CHROMIUM=/usr/bin/chromium
 
 tm_log() { printf '\n==> %s\n' "$*"; }

@@ -2,7 +2,9 @@
 # The npm package as users get it: `npm pack` the package directory, install the tarball
 # and typescript into an empty "type": "module" project in build/js-consumer/, compile
 # main.ts (strict, nodenext, `using`) with that project's tsc and run it under node.
-# Three checks (pack+install, typecheck, run); the last line is
+# main.ts is typechecked twice: as in a browser project (DOM lib, no node types) and as
+# in a node project (@types/node, no DOM lib). Four checks (pack+install, the two
+# typechecks, run); the last line is
 # "consumer: N passed, M failed", and the exit status is non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/common.sh"
@@ -11,8 +13,11 @@ here="${TM_ROOT}/tests/js/consumer"
 work="${TM_BUILD}/js-consumer"
 project="${work}/project"
 pkg="${TENSORMEM_JS_PACKAGE}"
-typescript=""
-for spec in "${TM_JS_TOOL_VERSIONS[@]}"; do [[ "${spec}" == typescript@* ]] && typescript="${spec}"; done
+# The typescript and @types/node that setup-debian.sh cached.
+ts_specs=()
+for spec in "${TM_JS_TOOL_VERSIONS[@]}"; do
+  [[ "${spec}" == typescript@* || "${spec}" == @types/node@* ]] && ts_specs+=("${spec}")
+done
 
 passed=0
 failed=0
@@ -23,7 +28,7 @@ finish() {
 # A step failed: it and the steps that depend on it count as failed.
 abort() { echo "FAILED: $1"; finish "$2"; }
 
-[[ -f "${pkg}/package.json" ]] || abort "no package at ${pkg} (build it: bash scripts/build-js.sh)" 3
+[[ -f "${pkg}/package.json" ]] || abort "no package at ${pkg} (build it: bash scripts/build-js.sh)" 4
 
 rm -rf "${work}"
 mkdir -p "${project}"
@@ -31,7 +36,7 @@ mkdir -p "${project}"
 # 1. Pack and install. The tarball must hold the runtime and its types, not the sources.
 tm_log "npm pack ${pkg}"
 if ! pack_json="$(npm pack "${pkg}" --pack-destination "${work}" --json --silent)"; then
-  abort "npm pack failed" 3
+  abort "npm pack failed" 4
 fi
 read -r tarball files < <(node -e '
   const [info] = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -41,20 +46,28 @@ missing=()
 for f in package.json index.mjs index.d.ts; do [[ ",${files}," == *",${f},"* ]] || missing+=("${f}"); done
 [[ ",${files}," == *.wasm,* ]] || missing+=("*.wasm")
 stray="$(tr ',' '\n' <<<"${files}" | grep -E '\.(cpp|hpp|h|cmake|tgz)$|CMakeLists\.txt|(^|/)node_modules/' || true)"
-((${#missing[@]} == 0)) || abort "tarball lacks ${missing[*]}" 3
-[[ -z "${stray}" ]] || abort "tarball holds build or source files: ${stray//$'\n'/ }" 3
+((${#missing[@]} == 0)) || abort "tarball lacks ${missing[*]}" 4
+[[ -z "${stray}" ]] || abort "tarball holds build or source files: ${stray//$'\n'/ }" 4
 
 printf '{ "name": "tensormem-consumer", "private": true, "type": "module" }\n' > "${project}/package.json"
-cp "${here}/main.ts" "${here}/tsconfig.json" "${project}/"
-tm_log "npm install ${tarball} ${typescript}"
-# --prefer-offline: setup-debian.sh already fetched this typescript into npm's cache.
-(cd "${project}" && npm install --no-audit --no-fund --prefer-offline "${work}/${tarball}" "${typescript}") \
-  || abort "npm install failed" 3
+cp "${here}/main.ts" "${here}/tsconfig.json" "${here}/tsconfig.node.json" "${project}/"
+tm_log "npm install ${tarball} ${ts_specs[*]}"
+# --prefer-offline: setup-debian.sh already fetched these into npm's cache.
+(cd "${project}" && npm install --no-audit --no-fund --prefer-offline "${work}/${tarball}" "${ts_specs[@]}") \
+  || abort "npm install failed" 4
 passed=$((passed + 1))
 
-# 2. Typecheck with the project's own tsc (`npx tsc` alone would fetch another package).
-tm_log "tsc ($("${project}/node_modules/.bin/tsc" --version))"
-(cd "${project}" && ./node_modules/.bin/tsc -p tsconfig.json) || abort "tsc failed" 2
+# 2. Typecheck with the project's own tsc (`npx tsc` alone would fetch another package),
+# both ways; the node-flavoured check does not stop the run.
+tm_log "tsc -p tsconfig.node.json: @types/node, no DOM lib"
+if (cd "${project}" && ./node_modules/.bin/tsc -p tsconfig.node.json); then
+  passed=$((passed + 1))
+else
+  echo "FAILED: tsc -p tsconfig.node.json"
+  failed=$((failed + 1))
+fi
+tm_log "tsc -p tsconfig.json ($("${project}/node_modules/.bin/tsc" --version)): DOM lib, no node types"
+(cd "${project}" && ./node_modules/.bin/tsc -p tsconfig.json) || abort "tsc -p tsconfig.json failed" 2
 passed=$((passed + 1))
 
 # 3. Run.
