@@ -407,6 +407,15 @@ Layout Layout::unsqueeze(Int dim) const {
 
 Layout Layout::slice(Int dim, const Slice& range) const {
   const std::size_t d = wrap(dim, "slice");
+  Layout result = *this;
+  bool empty = numel() == 0;
+  result.slice_in_place(d, range, empty);
+  return result;
+}
+
+// In place: one Layout copy per slice() call rather than one per dim (a
+// 144-byte copy read back at once stalls on store forwarding).
+void Layout::slice_in_place(std::size_t d, const Slice& range, bool& empty) {
   const Int size = sizes_[d];
   const Int step = range.step;
   if (step == 0 || step == std::numeric_limits<Int>::min()) [[unlikely]] {
@@ -435,17 +444,16 @@ Layout Layout::slice(Int dim, const Slice& range) const {
     if (range.stop && (stop < 0 || stop > size)) raise_slice_bound("stop", *range.stop, size, d, shape());
     length = start > stop ? (start - stop - 1) / -step + 1 : 0;
   }
-  Layout result = *this;
-  result.sizes_[d] = length;
-  if (length > 0 && numel() > 0) {
-    result.offset_ += start * strides_[d];
-    if (length > 1 && multiply_overflows(strides_[d], step, &result.strides_[d])) [[unlikely]] {
+  if (length > 0 && !empty) {
+    const Int stride = strides_[d];
+    if (length > 1 && multiply_overflows(stride, step, &strides_[d])) [[unlikely]] {
       detail::raise(ErrorCode::kInvalidArgument, "Slice step {} times stride {} overflows int64 (dim {} of shape {})",
-                    step, strides_[d], d, shape());
+                    step, stride, d, shape());
     }
-    if (length == 1) result.strides_[d] = strides_[d];
+    offset_ += start * stride;
   }
-  return result;
+  sizes_[d] = length;
+  empty = empty || length == 0;
 }
 
 Layout Layout::slice(std::span<const Slice> ranges) const {
@@ -454,7 +462,8 @@ Layout Layout::slice(std::span<const Slice> ranges) const {
                   shape(), ndim_);
   }
   Layout result = *this;
-  for (std::size_t d = 0; d < ranges.size(); ++d) result = result.slice(static_cast<Int>(d), ranges[d]);
+  bool empty = numel() == 0;
+  for (std::size_t d = 0; d < ranges.size(); ++d) result.slice_in_place(d, ranges[d], empty);
   return result;
 }
 

@@ -113,6 +113,9 @@ class Layout {
  private:
   // `dim` in [-n, n) as an index; INVALID_ARGUMENT names `op` and the shape.
   [[nodiscard]] std::size_t wrap(std::int64_t dim, const char* op) const;
+  // slice() of dim d (in range), applied to this layout; `empty` says whether
+  // it has no elements, and is kept up to date across calls.
+  void slice_in_place(std::size_t d, const Slice& range, bool& empty);
   // Removes dim d (in range), shifting the later dims down.
   void erase_dim(std::size_t d) noexcept;
 

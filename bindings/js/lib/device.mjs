@@ -1,5 +1,5 @@
 // Device: one runtime with its own wasm instance and memory.
-import { checkedView } from './checked_view.mjs';
+import { CheckedView } from './checked_view.mjs';
 import { DeviceData, addressOf } from './device_data.mjs';
 import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, dtypeOfArray, isBigIntDtype } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
@@ -82,7 +82,7 @@ export class Device {
   readDataView(data, dtype = 'uint8') {
     this.#live('readDataView');
     handleOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
-    return checkedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
+    return new CheckedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
   }
 
   async readData(data) {
