@@ -338,3 +338,30 @@ test('a sync scope inside an async scope', async (t) => {
   assert.equal(kept.isDisposed, false);
   assert.deepEqual(kept.toArray(), [[0, 0], [0, 0]]);
 });
+
+test('an async scope owns what its own task creates, not what other code creates while it awaits', async (t) => {
+  const device = await withDevice(t);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  let outsider;
+  let inside;
+  const pending = device.scope(async () => {
+    await sleep(20);
+    inside = device.zeros([1]);  // after an await: still this scope's
+    await sleep(1);
+  });
+  await sleep(5);
+  outsider = device.zeros([1]);  // another task, while the scope is pending
+  const concurrent = device.scope(async () => {  // a second async scope, interleaved with the first
+    const mine = device.zeros([2]);
+    await sleep(30);
+    return mine;
+  });
+  await pending;
+  assert.equal(inside.isDisposed, true);
+  assert.equal(outsider.isDisposed, false);
+  const mine = await concurrent;
+  assert.equal(mine.isDisposed, false);
+  mine.dispose();
+  outsider.dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});

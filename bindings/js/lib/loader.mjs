@@ -9,6 +9,15 @@ const WASM_FILE = 'tensormem.wasm';
 const compiled = new Map();  // href -> Promise<WebAssembly.Module>
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
+// A node built-in module, or null elsewhere. Not a literal import(), which
+// bundlers for the browser would try to resolve.
+export async function nodeBuiltin(name) {
+  if (!isNode) return null;
+  if (typeof process.getBuiltinModule === 'function') return process.getBuiltinModule(name);
+  const specifier = name;
+  return import(specifier);
+}
+
 function wasmLocation(options) {
   if (options.wasmUrl !== undefined) {
     const url = options.wasmUrl;
@@ -34,7 +43,7 @@ function resolve(location) {
 
 async function compileFrom(url) {
   if (url.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await nodeBuiltin('node:fs/promises');
     return WebAssembly.compile(await readFile(url));
   }
   const response = await fetch(url);

@@ -3,6 +3,7 @@
 // lifetimes (scopes and the finalization safety net). Internal to the package.
 import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
+import { nodeBuiltin } from './loader.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -24,7 +25,8 @@ export class Runtime {
     this.alive = true;
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8
-    this.scope = null;                 // innermost open scope
+    this.scope = null;                 // the scope being run synchronously
+    this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
     this.pending = [];                 // objects not yet registered for finalization
     this.flushQueued = false;
     this.flush = this.flush.bind(this);
@@ -102,7 +104,7 @@ export class Runtime {
   // costs ~500 ns, more than most operations, so it is deferred to a
   // microtask: objects disposed in the same synchronous turn never pay it.
   track(object) {
-    const scope = this.scope;
+    const scope = this.scope !== null || this.asyncScopes !== 0 ? this.currentScope() : null;
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
@@ -156,42 +158,60 @@ export class Runtime {
   }
 
   // --- scopes ---------------------------------------------------------------------
+  // A scope collects the objects created while it is the current scope.
+  // Synchronously that is the innermost scope being run (this.scope). An
+  // async fn's continuations run later, interleaved with other code: in node,
+  // AsyncLocalStorage carries its scope into them, so each object lands in the
+  // scope of the async task that created it. Without it (browsers), an async
+  // scope stays current until it settles, and catches what other code creates
+  // meanwhile (docs/js-guide.md says so).
+  currentScope() {
+    let scope = this.scope;
+    if (scope === null && this.asyncScopes !== 0) scope = openScope(asyncContext.getStore());
+    return scope;
+  }
+
   runScope(fn) {
     if (typeof fn !== 'function') fail('INVALID_ARGUMENT', `scope: fn is ${show(fn)}; it must be a function`);
-    const scope = { objects: [], parent: this.scope };
+    const scope = { objects: [], parent: this.currentScope(), closed: false };
+    const outer = this.scope;
     this.scope = scope;
     let result;
     try {
-      result = fn();
+      result = asyncContext === null ? fn() : asyncContext.run(scope, fn);
     } catch (error) {
+      this.scope = outer;
       this.closeScope(scope, undefined);
       throw error;
     }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      // Async: the scope stays open (and innermost unless another opens) until the promise settles.
-      return Promise.resolve(result).then(
-        (value) => { this.closeScope(scope, value); return value; },
-        (error) => { this.closeScope(scope, undefined); throw error; });
+    if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
+      this.scope = outer;
+      this.closeScope(scope, result);
+      return result;
     }
-    this.closeScope(scope, result);
-    return result;
+    if (asyncContext !== null) {
+      this.scope = outer;  // continuations find the scope through asyncContext
+      this.asyncScopes++;
+    }
+    const settle = () => {
+      if (asyncContext !== null) this.asyncScopes--;
+      else if (this.scope === scope) this.scope = openScope(outer);
+      else unlink(this.scope, scope);  // scopes opened after it are still open
+    };
+    return Promise.resolve(result).then(
+      (value) => { settle(); this.closeScope(scope, value); return value; },
+      (error) => { settle(); this.closeScope(scope, undefined); throw error; });
   }
 
   closeScope(scope, result) {
-    // Unlink it, also when scopes opened later are still open (async scopes).
-    if (this.scope === scope) {
-      this.scope = scope.parent;
-    } else {
-      for (let s = this.scope; s !== null; s = s.parent) {
-        if (s.parent === scope) { s.parent = scope.parent; break; }
-      }
-    }
+    scope.closed = true;
     const returned = new Set();
     collectReturned(result, returned, 0);
+    const heir = openScope(scope.parent);
     let firstError;
     for (const object of scope.objects) {
       if (returned.has(object)) {
-        if (scope.parent !== null) scope.parent.objects.push(object);
+        if (heir !== null) heir.objects.push(object);
       } else if (!object[kKept]) {
         try { object.dispose(); } catch (error) { firstError ??= error; }
       }
@@ -214,6 +234,28 @@ export class Runtime {
 const LIB_DIR = new URL('.', import.meta.url).href;
 function callerStack() {
   return new Error().stack.split('\n').slice(1).filter((line) => !line.includes(LIB_DIR)).join('\n');
+}
+
+// Where async scopes live across awaits: node's AsyncLocalStorage, or null.
+const asyncContext = await (async () => {
+  const hooks = await nodeBuiltin('node:async_hooks');
+  return hooks === null ? null : new hooks.AsyncLocalStorage();
+})();
+
+// The nearest scope, from `scope` outwards, that is still open.
+function openScope(scope) {
+  while (scope !== undefined && scope !== null && scope.closed) scope = scope.parent;
+  return scope ?? null;
+}
+
+// Removes `scope` from the chain of scopes opened inside it.
+function unlink(innermost, scope) {
+  for (let s = innermost; s !== null; s = s.parent) {
+    if (s.parent === scope) {
+      s.parent = scope.parent;
+      return;
+    }
+  }
 }
 
 // Objects reachable from a scope's result through arrays and plain objects.
