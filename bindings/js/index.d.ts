@@ -100,6 +100,10 @@ export interface MemoryStats {
   compactions: number;
   bytesReleased: number;
   failedAllocations: number;
+  /** Debug mode: buffers whose guard bytes were overwritten (writes past their end). */
+  guardViolations: number;
+  /** Releases that failed where no caller could be told (see the C++ Stats). */
+  failedReleases: number;
   /** Objects freed by the FinalizationRegistry because they were garbage-collected undisposed. */
   leaksReclaimed: number;
   /** Size of the wasm linear memory (it grows, never shrinks). */
@@ -143,7 +147,9 @@ export interface DeviceData {
  * buffer is alive (else DISPOSED "View is no longer valid: buffer has been
  * disposed") and the index (else OUT_OF_BOUNDS "Index 999 out of bounds for
  * array of length 3"); it stays valid when the wasm memory grows. Each access
- * goes through a Proxy (~200 ns): for loops use tensor get/set, read/write.
+ * goes through a Proxy trap (tens to hundreds of ns): for loops use tensor
+ * get/set, read/write. `i in view` is false for indices (a Proxy `has` trap
+ * cannot see the view); use `i < view.length`.
  */
 export interface CheckedView<D extends DType = DType> extends Iterable<ElementFor[D]> {
   [index: number]: ElementFor[D];
@@ -159,7 +165,7 @@ export type SliceSpec = number | null | readonly [start: number | null, stop: nu
 export interface TensorOptions<D extends DType> {
   /** Default: inferred from nested arrays, else [values.length]. */
   shape?: readonly number[];
-  /** Default: the typed array's dtype, else float32. */
+  /** Default: the typed array's dtype; for arrays, bool for booleans, int64 for bigints, else float32. */
   dtype?: D;
 }
 
@@ -261,7 +267,9 @@ export class Device {
    * Runs fn; every tensor and buffer created while it runs is disposed when it
    * returns, except what it returns (also inside arrays and plain objects) and
    * what device.keep() marked. Returned objects move to the enclosing scope.
-   * Async fn: the scope stays open until its promise settles.
+   * Async fn: the scope stays open until its promise settles; in node it
+   * collects only what its own async task creates (AsyncLocalStorage), in
+   * browsers whatever is created while it is the innermost open scope.
    */
   scope<T>(fn: () => Promise<T>): Promise<T>;
   scope<T>(fn: () => T): T;
