@@ -1,16 +1,15 @@
 // Device: one runtime with its own wasm instance and memory.
 import { CheckedView } from './checked_view.mjs';
 import { DeviceData, addressOf } from './device_data.mjs';
-import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, dtypeOfArray, isBigIntDtype } from './dtype.mjs';
-import { TensorMemError, fail, show } from './errors.mjs';
+import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
+import { fail, show } from './errors.mjs';
 import { instantiate } from './loader.mjs';
 import { INTERNAL, handleOf, runtimeOf } from './resource.mjs';
 import { Runtime, kKeep } from './runtime.mjs';
-import { Tensor, fill } from './tensor.mjs';
+import { Tensor, fill, layoutOf } from './tensor.mjs';
 
 const MiB = 1024 * 1024;
 const DEFAULTS = Object.freeze({ maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false });
-const BUFFER_BYTES = 4;  // described::kBufferBytes
 
 function checkOptions(options) {
   if (options === null || typeof options !== 'object') {
@@ -132,11 +131,11 @@ export class Device {
     const shape = options.shape ?? inferred;
     const t = this.empty(shape, DTYPES[k]);
     try {
-      const size = t.size;
-      if (flat.length !== size) {
-        fail('INVALID_SHAPE', `tensor: ${flat.length} values for shape [${t.shape.join(', ')}] (${size} elements)`);
+      const m = layoutOf(t);
+      if (flat.length !== m.size) {
+        fail('INVALID_SHAPE', `tensor: ${flat.length} values for shape [${m.shape.join(', ')}] (${m.size} elements)`);
       }
-      if (size !== 0) fill(this.#rt.heap(k), firstElement(t), flat, k, 'tensor');
+      fill(this.#rt.heap(k), m.first, flat, k, 'tensor');
     } catch (error) {
       t.dispose();
       throw error;
@@ -224,13 +223,6 @@ export class Device {
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 
-const FIRST = 3;  // described::kFirstElement
-function firstElement(t) {
-  const rt = runtimeOf(t);
-  if (rt.x.tm_describe(handleOf(t, 'tensor')) < 0) rt.raise();
-  return rt.scratch()[rt.scratchIndex + FIRST];
-}
-
 function asBytes(buffer, op) {
   if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
   if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -279,4 +271,3 @@ function kindOf(value) {
   return 0;
 }
 
-export { TensorMemError, ARRAY_TYPES, isBigIntDtype };

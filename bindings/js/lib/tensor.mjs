@@ -3,7 +3,7 @@
 // access checks indices here against a cached layout and reads the heap
 // directly ("check once, then raw"); every failure is reported in the
 // runtime's words by its slow path.
-import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
+import { BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { INTERNAL, Resource, handleOf, kReleased, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
@@ -16,6 +16,8 @@ const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;
 const SPEC_DOUBLES = 4;
 
 const num = Runtime.num;
+
+export let layoutOf;  // (tensor) => its Layout (described on first use), or DISPOSED
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
@@ -61,6 +63,10 @@ export class Tensor extends Resource {
     const rt = runtimeOf(this);
     if (rt.x.tm_describe(handleOf(this, 'tensor')) < 0) rt.raise();
     return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
+  }
+
+  static {
+    layoutOf = (t) => t.#layout();
   }
 
   [kReleased]() { this.#m = undefined; }
@@ -397,4 +403,3 @@ export function fill(heap, first, values, k, op) {
   }
 }
 
-export { ARRAY_TYPES };
