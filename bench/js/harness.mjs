@@ -48,15 +48,25 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-// The smallest n whose run takes >= sampleNs (doubling, then scaled), with
-// run() called often enough on the way that it is optimized.
-function calibrate(run, sampleNs) {
+// Warm-up and calibration in one: n grows until one run(n) takes >= 1/8 of
+// a sample, runs continue until warmupMs have passed, and n is then scaled
+// from the fastest of the last runs (a GC or compile pause during one run
+// must not shrink n to a handful of operations).
+function warmUpAndCalibrate(run, sampleNs, warmupMs) {
+  const warmEnd = process.hrtime.bigint() + BigInt(Math.round(warmupMs * 1e6));
   let n = 1;
+  let recent = [];
   for (;;) {
     const ns = timeOnce(run, n);
-    if (ns >= sampleNs / 4) return Math.max(1, Math.ceil((n * sampleNs) / Math.max(ns, 1)));
-    n = ns < sampleNs / 1000 ? n * 10 : n * 2;
+    if (ns < sampleNs / 8) {
+      n *= ns < sampleNs / 1000 ? 10 : 2;
+      recent = [];
+      continue;
+    }
+    recent.push(ns);
+    if (recent.length >= 3 && process.hrtime.bigint() >= warmEnd) break;
   }
+  return Math.max(1, Math.ceil((n * sampleNs) / Math.min(...recent.slice(-3))));
 }
 
 /**
@@ -71,10 +81,7 @@ export function measureRow(variants, { sampleMs, samples, warmupMs }) {
   const sampleNs = sampleMs * 1e6;
   const plans = variants.map((v) => {
     collectGarbage();
-    const n = calibrate(v.run, sampleNs);
-    const warmEnd = process.hrtime.bigint() + BigInt(Math.round(warmupMs * 1e6));
-    do consume(v.run(n)); while (process.hrtime.bigint() < warmEnd);
-    return { n, sampleNs: [], cpuShares: [] };
+    return { n: warmUpAndCalibrate(v.run, sampleNs, warmupMs), sampleNs: [], cpuShares: [] };
   });
   for (let s = 0; s < samples; ++s) {
     for (let i = 0; i < variants.length; ++i) {

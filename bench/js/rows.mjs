@@ -6,7 +6,8 @@
 // row's closure, go megamorphic, and add a few ns of dispatch to ns-level
 // rows, distorting exactly the numbers this harness exists to report.
 //
-// setup(env) gets { device, tf, ndarray } and returns { run, teardown? }:
+// setup(env) gets { device (one for the whole run), tf, ndarray, internals } and
+// returns { run, teardown? } (teardown disposes what setup made):
 // run(n) performs n operations (n * opsPerRun for the rows that set it) and
 // returns a number the harness consumes. Argument arrays (shapes, slice
 // specs) are constants hoisted out of the loops: the rows time the library,

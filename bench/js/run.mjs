@@ -60,7 +60,7 @@ if (rows.length === 0) {
 
 const settings = args.quick
   ? { sampleMs: 5, samples: 3, warmupMs: 20, coldRuns: 1 }
-  : { sampleMs: 50, samples: 7, warmupMs: 100, coldRuns: 5 };
+  : { sampleMs: 50, samples: 7, warmupMs: 300, coldRuns: 5 };
 if (args.samples) settings.samples = Math.max(1, Number(args.samples));
 if (args['sample-ms']) settings.sampleMs = Math.max(0.1, Number(args['sample-ms']));
 
@@ -169,8 +169,12 @@ function available(column) {
   return !missing[column];
 }
 
-async function measureWarm(row) {
-  const device = await tensormem.Device.create();
+// One device for every row, as an application has: a device per row would
+// make the package's call sites see several wasm instances (their exports are
+// different functions), go polymorphic, and slow down whichever rows run later.
+const device = await tensormem.Device.create();
+
+function measureWarm(row) {
   const tfBefore = peers.tf?.memory().numTensors;
   const columns = COLUMNS.filter((c) => row.variants[c] && available(c));
   const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals };
@@ -190,7 +194,6 @@ async function measureWarm(row) {
     }
     const tfAfter = peers.tf?.memory().numTensors;
     if (tfAfter !== tfBefore) warnings.push(`${row.id}: tfjs tensors ${tfBefore} before, ${tfAfter} after`);
-    device.dispose();
   }
 }
 
@@ -230,7 +233,7 @@ for (const row of rows) {
     entry.skipped = internals.error;
   } else {
     try {
-      const measured = row.cold ? measureCold(row) : await measureWarm(row);
+      const measured = row.cold ? measureCold(row) : measureWarm(row);
       for (const [column, m] of Object.entries(measured)) {
         entry.variants[column] = { label: row.variants[column].label, ...m };
         if (row.bytesPerOp) entry.variants[column].gbPerS = row.bytesPerOp / m.nsPerOp;
@@ -246,6 +249,8 @@ for (const row of rows) {
   Object.assign(entry, evaluate(row, entry.variants));
   results.push(entry);
 }
+
+device.dispose();
 
 // ---- report ----------------------------------------------------------------------
 
