@@ -147,9 +147,8 @@ export interface DeviceData {
  * buffer is alive (else DISPOSED "View is no longer valid: buffer has been
  * disposed") and the index (else OUT_OF_BOUNDS "Index 999 out of bounds for
  * array of length 3"); it stays valid when the wasm memory grows. Each access
- * goes through a Proxy trap (tens to hundreds of ns): for loops use tensor
- * get/set, read/write. `i in view` is false for indices (a Proxy `has` trap
- * cannot see the view); use `i < view.length`.
+ * goes through a Proxy trap (hundreds of ns): for loops use tensor get/set,
+ * read/write.
  */
 export interface CheckedView<D extends DType = DType> extends Iterable<ElementFor[D]> {
   [index: number]: ElementFor[D];

@@ -1,15 +1,20 @@
 // readDataView(): a typed-array-like view of a DeviceData in which every read
 // and write checks that the buffer is alive and the index in range, and that
-// follows the wasm heap when it grows.
-//
-// A view is an ordinary object whose prototype chain ends in a Proxy: an
-// index is no own property, so `view[i]` and `view[i] = x` reach the Proxy's
-// traps with the view as receiver. Making a view then costs an object, not a
-// Proxy; each element access still pays for a trap, so this is the
-// compatibility and debugging path, and tensors have the fast checked paths.
+// follows the wasm heap when it grows. A Proxy: every access pays for a trap
+// (measured: a Proxy per view beats an ordinary object over a Proxy
+// prototype, whose element loads V8 cannot cache), so this is the
+// compatibility and debugging path; tensors have the fast checked paths.
 import { ARRAY_TYPES, BOOL, DTYPES } from './dtype.mjs';
 import { fail } from './errors.mjs';
 import { addressOf } from './device_data.mjs';
+
+// The view's state; `first` is the heap index of element 0 (a buffer never
+// moves while it lives, and liveness is checked before every use of it).
+export function checkedView(rt, data, k) {
+  const Type = ARRAY_TYPES[k];
+  const first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
+  return new Proxy({ rt, data, k, first, length: Math.floor(data.byteLength / Type.BYTES_PER_ELEMENT) }, handler);
+}
 
 const DISPOSED_MESSAGE = 'View is no longer valid: buffer has been disposed';
 const NOT_NUMERIC = -1;
@@ -31,65 +36,53 @@ function indexOf(key) {
   return n > 1 && c0 === 0 ? NOT_AN_INDEX : value;
 }
 
-let load;   // (view, key, i) => element
-let store;  // (view, key, i, value)
-
-export class CheckedView {
-  #rt;
-  #data;
-  #k;
-  #first;  // heap index of element 0: a buffer never moves while it lives, and liveness is checked first
-  #length;
-
-  constructor(rt, data, k) {
-    const Type = ARRAY_TYPES[k];
-    this.#rt = rt;
-    this.#data = data;
-    this.#k = k;
-    this.#first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
-    this.#length = Math.floor(data.byteLength / Type.BYTES_PER_ELEMENT);
-  }
-
-  static {
-    const at = (view, key, i) => {
-      if (view.#data.isDisposed) fail('DISPOSED', DISPOSED_MESSAGE);
-      if (!(i >= 0 && i < view.#length)) {
-        fail('OUT_OF_BOUNDS', `Index ${key} out of bounds for array of length ${view.#length}`);
-      }
-      return view.#first + i;
-    };
-    load = (view, key, i) => {
-      const value = view.#rt.heap(view.#k)[at(view, key, i)];
-      return view.#k === BOOL ? value !== 0 : value;
-    };
-    store = (view, key, i, value) => {
-      view.#rt.heap(view.#k)[at(view, key, i)] = view.#k === BOOL ? (value ? 1 : 0) : value;
-    };
-  }
-
-  get length() { return this.#length; }
-  get dtype() { return DTYPES[this.#k]; }
-  get isValid() { return !this.#data.isDisposed; }
-  get [Symbol.toStringTag]() { return 'CheckedView'; }
-
-  *[Symbol.iterator]() {
-    for (let i = 0; i < this.#length; i++) yield load(this, i, i);
-  }
+// Heap index of element `key`, after the checks.
+function locate(view, key, i) {
+  if (view.data.isDisposed) fail('DISPOSED', DISPOSED_MESSAGE);
+  if (!(i >= 0 && i < view.length)) fail('OUT_OF_BOUNDS', `Index ${key} out of bounds for array of length ${view.length}`);
+  return view.first + i;
 }
 
-Object.setPrototypeOf(CheckedView.prototype, new Proxy(Object.prototype, {
-  get(target, key, view) {
+function* elements(view) {
+  for (let i = 0; i < view.length; i++) yield handler.get(view, String(i));
+}
+
+const handler = {
+  get(view, key) {
     const i = indexOf(key);
-    return i === NOT_NUMERIC ? Reflect.get(target, key, view) : load(view, key, i);
+    if (i !== NOT_NUMERIC) {
+      const value = view.rt.heap(view.k)[locate(view, key, i)];
+      return view.k === BOOL ? value !== 0 : value;
+    }
+    switch (key) {
+      case 'length': return view.length;
+      case 'dtype': return DTYPES[view.k];
+      case 'isValid': return !view.data.isDisposed;
+      case Symbol.iterator: return () => elements(view);
+      case Symbol.toStringTag: return 'CheckedView';
+      default: return undefined;
+    }
   },
-  set(target, key, value, view) {
+  set(view, key, value) {
     const i = indexOf(key);
     if (i === NOT_NUMERIC) fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of a checked view`);
-    store(view, key, i, value);
+    view.rt.heap(view.k)[locate(view, key, i)] = view.k === BOOL ? (value ? 1 : 0) : value;
     return true;
   },
-  // `has` gets no receiver, so `i in view` cannot know the view's length: false for indices.
-  has(target, key) {
-    return indexOf(key) === NOT_NUMERIC && Reflect.has(target, key);
+  has(view, key) {
+    const i = indexOf(key);
+    if (i !== NOT_NUMERIC) return !view.data.isDisposed && i >= 0 && i < view.length;
+    return key === 'length' || key === 'dtype' || key === 'isValid' || key === Symbol.iterator;
   },
-}));
+  ownKeys(view) {
+    if (view.data.isDisposed) return [];
+    return Array.from({ length: view.length }, (_, i) => String(i));
+  },
+  getOwnPropertyDescriptor(view, key) {
+    const i = indexOf(key);
+    if (i < 0 || !handler.has(view, key)) return undefined;
+    return { value: handler.get(view, key), writable: true, enumerable: true, configurable: true };
+  },
+  defineProperty() { fail('INVALID_ARGUMENT', 'A checked view has no properties to define'); },
+  deleteProperty() { fail('INVALID_ARGUMENT', 'A checked view has no properties to delete'); },
+};

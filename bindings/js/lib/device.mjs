@@ -1,5 +1,5 @@
 // Device: one runtime with its own wasm instance and memory.
-import { CheckedView } from './checked_view.mjs';
+import { checkedView } from './checked_view.mjs';
 import { DeviceData, addressOf } from './device_data.mjs';
 import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
@@ -81,7 +81,7 @@ export class Device {
   readDataView(data, dtype = 'uint8') {
     this.#live('readDataView');
     handleOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
-    return new CheckedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
+    return checkedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
   }
 
   async readData(data) {
