@@ -50,7 +50,7 @@ export async function loadPeers(prefix) {
   try {
     peers.ndarray = require('ndarray');
   } catch (error) {
-    peers.ndarrayError = `cannot load ndarray: ${error.message}`;
+    peers.ndarrayError = `cannot load ndarray: ${error.message.split('\n')[0]}`;
   }
   try {
     const tf = require('@tensorflow/tfjs-core');
@@ -68,7 +68,7 @@ export async function loadPeers(prefix) {
     peers.tf = tf;
     peers.tfWasmFile = threads ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
   } catch (error) {
-    peers.tfError = `cannot load @tensorflow/tfjs-backend-wasm: ${error.message}`;
+    peers.tfError = `cannot load @tensorflow/tfjs-backend-wasm: ${error.message.split('\n')[0]}`;
   }
   return peers;
 }

@@ -1,6 +1,7 @@
 // tensormem's JS API beside its peers, in one run: every row times tensormem,
 // @tensorflow/tfjs-backend-wasm, ndarray and a raw JS baseline where each
-// applies, and reports ratios against what ran in this same process. Targets
+// applies, and reports ratios against baselines measured in the same run (a
+// row's variants share one process and take turns sample by sample). Targets
 // are printed with met/missed, never enforced: the exit status is non-zero
 // only if something threw (or the package is missing).
 //
@@ -12,6 +13,9 @@
 // --json FILE   also write every sample and the run's context to FILE
 // --no-install  do not run npm; use whatever peers build/bench-js/ holds
 //
+// Every row runs in a fresh node process (row.mjs; cold rows: cold.mjs), so a
+// row's figures do not depend on the rows before it.
+//
 // The package comes from $TENSORMEM_JS_PACKAGE, default
 // build/wasm/bindings/js/package (bash scripts/build-js.sh builds it). The
 // peers are installed by this script into build/bench-js/ on first use.
@@ -19,10 +23,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { checksum, formatRatio, formatTime, markdownTable, measureRow, median } from './harness.mjs';
+import { formatRatio, formatTime, markdownTable, median } from './harness.mjs';
 import { installPeers, loadPeers, PEER_VERSIONS } from './peers.mjs';
 import { COLUMNS, ROWS } from './rows.mjs';
 
@@ -73,38 +77,12 @@ if (!existsSync(join(packageDir, 'index.mjs'))) {
   log(`the tensormem package is not at ${packageDir} (no index.mjs): build it with \`bash scripts/build-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
   process.exit(1);
 }
-const tensormem = await import(pathToFileURL(join(packageDir, 'index.mjs')).href);
-
-// The package's internals, for the `internal` rows: its loader gives a
-// separate instance whose raw exports we drive directly.
-async function loadInternals() {
-  try {
-    const { instantiate } = await import(pathToFileURL(join(packageDir, 'lib', 'loader.mjs')).href);
-    const { exports: x, memory } = await instantiate({});
-    for (const name of ['tm_init', 'tm_scratch', 'tm_create_data', 'tm_empty', 'tm_reshape', 'tm_slice', 'tm_release']) {
-      if (typeof x[name] !== 'function') throw new Error(`the module has no export ${name}`);
-    }
-    if (x.tm_init(256 * 2 ** 20, 0.8, 1, 0) < 0) throw new Error('tm_init failed');
-    let f64 = new Float64Array(memory.buffer);
-    const internals = {
-      x,
-      scratchIndex: x.tm_scratch() / 8,
-      scratch: () => (f64.length !== 0 ? f64 : (f64 = new Float64Array(memory.buffer))),
-      zeros(shape) {
-        const s = internals.scratch();
-        shape.forEach((extent, d) => (s[internals.scratchIndex + d] = extent));
-        const h = x.tm_empty(0, shape.length, 1); // dtype 0: float32
-        if (!(h > 0)) throw new Error(`tm_empty returned ${h}: the internal ABI changed`);
-        return h;
-      },
-    };
-    return internals;
-  } catch (error) {
-    return { error: `package internals not usable: ${error.message}` };
-  }
+let tensormemVersion = 'unknown';
+try {
+  tensormemVersion = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+} catch {
+  // reported as unknown
 }
-const internals = await loadInternals();
-if (internals.error) log(`rows marked internal are skipped: ${internals.error}`);
 
 const peersDir = join(repo, 'build', 'bench-js');
 const installError = args['no-install'] ? undefined : installPeers(peersDir, log);
@@ -135,7 +113,7 @@ function machineBusySeconds() {
   }
 }
 
-// CPU seconds of our finished children (the cold-row processes), which
+// CPU seconds of our finished children (the row processes), which
 // process.cpuUsage() leaves out: fields 16 and 17 of /proc/self/stat.
 function childrenCpuSeconds() {
   try {
@@ -169,32 +147,24 @@ function available(column) {
   return !missing[column];
 }
 
-// One device for every row, as an application has: a device per row would
-// make the package's call sites see several wasm instances (their exports are
-// different functions), go polymorphic, and slow down whichever rows run later.
-const device = await tensormem.Device.create();
-
+// Runs row.mjs in a new process; its result line.
 function measureWarm(row) {
-  const tfBefore = peers.tf?.memory().numTensors;
-  const columns = COLUMNS.filter((c) => row.variants[c] && available(c));
-  const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals };
-  const fixtures = [];
+  let out;
   try {
-    for (const column of columns) {
-      const fixture = row.variants[column].setup(env);
-      fixtures.push({ column, run: fixture.run, teardown: fixture.teardown, opsPerRun: row.opsPerRun });
-    }
-    const measured = measureRow(fixtures, settings);
-    return Object.fromEntries(columns.map((c, i) => [c, measured[i]]));
-  } finally {
-    for (const f of fixtures) f.teardown?.();
-    const stats = device.getMemoryStats();
-    if (stats.liveTensors !== 0 || stats.liveData !== 0) {
-      warnings.push(`${row.id}: after teardown the device still has ${stats.liveTensors} tensors and ${stats.liveData} buffers live`);
-    }
-    const tfAfter = peers.tf?.memory().numTensors;
-    if (tfAfter !== tfBefore) warnings.push(`${row.id}: tfjs tensors ${tfBefore} before, ${tfAfter} after`);
+    out = execFileSync(process.execPath, [join(here, 'row.mjs'), row.id, JSON.stringify(settings), packageDir, peersDir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+  } catch (error) {
+    throw new Error(`row process failed: ${String(error.stderr || error.message).trim().split('\n').slice(-5).join(' | ')}`);
   }
+  const result = JSON.parse(out.trim().split('\n').pop());
+  warnings.push(...result.warnings);
+  checksum = (checksum + result.checksum) % 1e9;
+  if (result.skipped) return { skipped: result.skipped };
+  if (result.error) throw Object.assign(new Error(result.error.split('\n')[0]), { stack: result.error });
+  return result.variants;
 }
 
 function measureCold(row) {
@@ -226,31 +196,31 @@ function evaluate(row, results) {
 }
 
 const results = [];
+let checksum = 0;
 for (const row of rows) {
   log(`${row.id}`);
   const entry = { id: row.id, title: row.title, target: row.target, cold: Boolean(row.cold), variants: {} };
-  if (row.internal && internals.error) {
-    entry.skipped = internals.error;
-  } else {
-    try {
-      const measured = row.cold ? measureCold(row) : measureWarm(row);
+  try {
+    const measured = row.cold ? measureCold(row) : measureWarm(row);
+    if (measured.skipped) {
+      entry.skipped = measured.skipped;
+      log(`${row.id} skipped: ${measured.skipped}`);
+    } else {
       for (const [column, m] of Object.entries(measured)) {
         entry.variants[column] = { label: row.variants[column].label, ...m };
         if (row.bytesPerOp) entry.variants[column].gbPerS = row.bytesPerOp / m.nsPerOp;
       }
-    } catch (error) {
-      // Internal rows depend on the package's private ABI: a failure there is
-      // news for whoever changed it, not a failure of the harness.
-      entry[row.internal ? 'skipped' : 'error'] = error?.stack ?? String(error);
-      (row.internal ? warnings : errors).push(`${row.id}: ${error?.message ?? error}`);
-      log(`${row.id} THREW: ${error?.stack ?? error}`);
     }
+  } catch (error) {
+    // Internal rows depend on the package's private ABI: a failure there is
+    // news for whoever changed it, not a failure of the harness.
+    entry[row.internal ? 'skipped' : 'error'] = error?.stack ?? String(error);
+    (row.internal ? warnings : errors).push(`${row.id}: ${error?.message ?? error}`);
+    log(`${row.id} THREW: ${error?.stack ?? error}`);
   }
   Object.assign(entry, evaluate(row, entry.variants));
   results.push(entry);
 }
-
-device.dispose();
 
 // ---- report ----------------------------------------------------------------------
 
@@ -289,7 +259,7 @@ const meta = {
   node: process.version,
   v8: process.versions.v8,
   cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}`,
-  tensormemVersion: tensormem.version,
+  tensormemVersion,
   tensormemPackage: packageDir,
   commit: commit ? `${commit}${dirty ? ' (with uncommitted changes in bindings/src/include)' : ''}` : undefined,
   tfjsWasmFile: peers.tfWasmFile,
@@ -298,7 +268,7 @@ const meta = {
   loadAverage1m: { start: startLoad, end: os.loadavg()[0] },
   otherProcessesCores: otherCores,
   wallSeconds,
-  checksum: checksum(),
+  checksum,
 };
 
 const out = [];
