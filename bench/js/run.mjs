@@ -6,11 +6,14 @@
 // only if something threw (or the package is missing).
 //
 //   node bench/js/run.mjs [--quick] [--filter REGEX] [--json FILE]
-//                         [--samples N] [--sample-ms MS] [--no-install] [--list]
+//                         [--samples N] [--sample-ms MS] [--cpu N] [--no-install] [--list]
 //
 // --quick       every row briefly (CI smoke run, < 20 s); numbers are rough
 // --filter RE   only rows whose id matches, e.g. --filter reshape, --filter 'get|set'
 // --json FILE   also write every sample and the run's context to FILE
+// --cpu N       pin the measuring processes to CPU N (taskset); on the 2-vCPU
+//               VMs here whole processes were seen to run at two speeds, up to
+//               1.7x apart with every ratio unchanged
 // --no-install  do not run npm; use whatever peers build/bench-js/ holds
 //
 // Every row runs in a fresh node process (row.mjs; cold rows: cold.mjs), so a
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     samples: { type: 'string' },
     'sample-ms': { type: 'string' },
+    cpu: { type: 'string' },
     'no-install': { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -69,6 +73,17 @@ if (args.samples) settings.samples = Math.max(1, Number(args.samples));
 if (args['sample-ms']) settings.sampleMs = Math.max(0.1, Number(args['sample-ms']));
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+// How the measuring processes start: node, or node pinned by taskset.
+const launcher = args.cpu === undefined ? [process.execPath] : ['taskset', '-c', args.cpu, process.execPath];
+if (args.cpu !== undefined) {
+  try {
+    execFileSync('taskset', ['-c', args.cpu, 'true']);
+  } catch (error) {
+    log(`--cpu ${args.cpu}: taskset failed: ${error.message.split('\n')[0]}`);
+    process.exit(2);
+  }
+}
 
 // ---- context ---------------------------------------------------------------------
 
@@ -151,7 +166,7 @@ function available(column) {
 function measureWarm(row) {
   let out;
   try {
-    out = execFileSync(process.execPath, [join(here, 'row.mjs'), row.id, JSON.stringify(settings), packageDir, peersDir], {
+    out = execFileSync(launcher[0], [...launcher.slice(1), join(here, 'row.mjs'), row.id, JSON.stringify(settings), packageDir, peersDir], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 64 << 20,
@@ -172,7 +187,9 @@ function measureCold(row) {
   const samples = Object.fromEntries(columns.map((c) => [c, []]));
   for (let i = 0; i < settings.coldRuns; ++i) {
     for (const column of columns) {
-      const out = execFileSync(process.execPath, [join(here, 'cold.mjs'), row.cold, column, packageDir], { encoding: 'utf8' });
+      const out = execFileSync(launcher[0], [...launcher.slice(1), join(here, 'cold.mjs'), row.cold, column, packageDir], {
+        encoding: 'utf8',
+      });
       samples[column].push(JSON.parse(out.trim().split('\n').pop()).ns);
     }
   }
@@ -265,6 +282,7 @@ const meta = {
   tfjsWasmFile: peers.tfWasmFile,
   missingPeers: Object.fromEntries(Object.entries(missing).filter(([, reason]) => reason)),
   settings,
+  cpuPinned: args.cpu,
   loadAverage1m: { start: startLoad, end: os.loadavg()[0] },
   otherProcessesCores: otherCores,
   wallSeconds,
@@ -274,7 +292,8 @@ const meta = {
 const out = [];
 out.push(
   `tensormem ${meta.tensormemVersion} (${meta.commit ?? 'unknown commit'}), node ${meta.node}, ${meta.cpu}, ${meta.date}`,
-  `${settings.samples} interleaved samples of >= ${settings.sampleMs} ms per variant (cold rows: ${settings.coldRuns} fresh processes), median; ` +
+  `${settings.samples} interleaved samples of >= ${settings.sampleMs} ms per variant (cold rows: ${settings.coldRuns} fresh processes), median` +
+    `${args.cpu === undefined ? '' : `, pinned to CPU ${args.cpu}`}; ` +
     `load average ${startLoad.toFixed(2)} -> ${meta.loadAverage1m.end.toFixed(2)}` +
     (otherCores === undefined ? '' : `, other processes used ${otherCores.toFixed(2)} cores on average during the run`),
   '',
