@@ -14,7 +14,6 @@ export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:${NODE_PATH}}"
 export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_BUILD}/wasm/bindings/js/package}"
 TM_JS_TOOLS="${TM_BUILD}/js-tools"
 TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43)
-TM_CHROMIUM=/usr/bin/chromium
 
 tm_log() { printf '\n==> %s\n' "$*"; }
 
