@@ -223,6 +223,8 @@ export interface Tensor<D extends DType = DType> {
   set(value: ElementFor[D] | number, ...index: number[]): void;
   /** Copy in logical (row-major) order. */
   read(): TypedArrayFor[D];
+  /** The same into `out` (this dtype's typed array, exactly `size` elements), without allocating; returns out. */
+  read<O extends TypedArrayFor[D]>(out: O): O;
   /** Nested arrays in logical order (a scalar for 0-d). */
   toArray(): NestedArray<ElementFor[D]>;
   /** Copies `values` (row-major, exactly `size` of them) in, converting as typed arrays do. */

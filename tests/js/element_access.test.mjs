@@ -293,3 +293,18 @@ test('tensor ids are unique per device and never reused', async (t) => {
     v.dispose();
   }
 });
+
+test('read(out) copies into a caller-provided typed array, also from strided views, and checks its type and length', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor([[1, 2, 3], [4, 5, 6]]);
+  const out = new Float32Array(6);
+  assert.equal(m.read(out), out);
+  assert.deepEqual([...out], [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([...m.transpose(0, 1).read(out)], [1, 4, 2, 5, 3, 6]);
+  expectError(() => m.read(new Float64Array(6)), 'INVALID_ARGUMENT',
+    'read: out is a Float64Array; a float32 tensor reads into a Float32Array');
+  expectError(() => m.read(new Float32Array(5)), 'INVALID_SHAPE',
+    'read: out has 5 elements for a tensor of shape [2, 3] (6 elements)');
+  const ints = device.tensor(new BigInt64Array([1n, 2n]));
+  assert.deepEqual([...ints.read(new BigInt64Array(2))], [1n, 2n]);
+});

@@ -3,7 +3,7 @@
 // access checks indices here against a cached layout and reads the heap
 // directly ("check once, then raw"); every failure is reported in the
 // runtime's words by its slow path.
-import { BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
+import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { INTERNAL, Resource, handleOf, kReleased, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
@@ -268,16 +268,27 @@ export class Tensor extends Resource {
     return m.rt.heap(this.#k).subarray(m.first, m.first + m.size);
   }
 
-  /** A copy of the elements in logical order. */
-  read() {
+  /**
+   * A copy of the elements in logical order; into `out` when given (a typed
+   * array of this dtype's type and exactly `size` elements), which skips
+   * allocating a new buffer: for large tensors that allocation, not the copy,
+   * is most of the time.
+   */
+  read(out) {
     const m = this.#layout();
-    if ((m.flags & CONTIGUOUS) !== 0) return m.rt.heap(this.#k).slice(m.first, m.first + m.size);
-    const copy = this.contiguous();
-    try {
-      return copy.read();
-    } finally {
-      copy.dispose();
+    if (out !== undefined) checkOut(out, m, this.#k);
+    if ((m.flags & CONTIGUOUS) === 0) {
+      const copy = this.contiguous();
+      try {
+        return copy.read(out);
+      } finally {
+        copy.dispose();
+      }
     }
+    const heap = m.rt.heap(this.#k);
+    if (out === undefined) return heap.slice(m.first, m.first + m.size);
+    out.set(heap.subarray(m.first, m.first + m.size));
+    return out;
   }
 
   toArray() {
@@ -327,6 +338,17 @@ export class Tensor extends Resource {
     return `Tensor(#${this.id}, ${this.dtype}, [${this.shape.join(', ')}])`;
   }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
+}
+
+function checkOut(out, m, k) {
+  const Type = ARRAY_TYPES[k];
+  if (!(out instanceof Type)) {
+    fail('INVALID_ARGUMENT', `read: out is ${show(out)}; a ${DTYPES[k]} tensor reads into a ${Type.name}`);
+  }
+  if (out.length !== m.size) {
+    fail('INVALID_SHAPE', `read: out has ${out.length} elements for a tensor of shape [${m.shape.join(', ')}] ` +
+      `(${m.size} elements)`);
+  }
 }
 
 // The heap index of an index within the layout's shape (up to 4 dims), or Infinity.
