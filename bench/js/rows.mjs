@@ -562,6 +562,44 @@ export const ROWS = [
     },
   },
   {
+    id: 'read-into',
+    title: 'read(out) of 1M float32 into a caller\'s array, vs TypedArray.set',
+    target: { minRatio: 0.8 },
+    bytesPerOp: 4 * BIG,
+    variants: {
+      tensormem: {
+        label: '`big.read(out)` (a preallocated Float32Array)',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const out = new Float32Array(BIG);
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += big.read(out)[i & 1023];
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+      raw: {
+        label: '`out.set(big.view())`',
+        setup({ device }) {
+          const big = device.tensor(filled(BIG));
+          const out = new Float32Array(BIG);
+          const run = (n) => {
+            const src = big.view();
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              out.set(src);
+              s += out[i & 1023];
+            }
+            return s;
+          };
+          return { run, teardown: () => big.dispose() };
+        },
+      },
+    },
+  },
+  {
     id: 'read-vs-slice',
     title: 'read() of 1M float32, vs TypedArray.slice (both allocate)',
     bytesPerOp: 4 * BIG,
