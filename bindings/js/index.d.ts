@@ -8,6 +8,14 @@
 // freed by a FinalizationRegistry and counted in `leaksReclaimed`; that is a
 // safety net, not a plan: finalizers run late or never in busy synchronous code.
 
+// Node projects without the DOM lib have no WebAssembly types; this declares
+// the one name used here (and merges with the full declaration elsewhere).
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+  }
+}
+
 /** Element types. `bool` is stored as one byte (0 or 1). */
 export type DType =
   | 'float32' | 'float64'
@@ -23,6 +31,14 @@ export interface TypedArrayFor {
   int64: BigInt64Array; uint64: BigUint64Array;
   bool: Uint8Array;
 }
+
+/** The dtype a typed array gives a tensor made from it (Uint8ClampedArray: uint8). */
+export type DTypeOfArray<A> =
+  A extends Float32Array ? 'float32' : A extends Float64Array ? 'float64' :
+  A extends Int8Array ? 'int8' : A extends Uint8Array | Uint8ClampedArray ? 'uint8' :
+  A extends Int16Array ? 'int16' : A extends Uint16Array ? 'uint16' :
+  A extends Int32Array ? 'int32' : A extends Uint32Array ? 'uint32' :
+  A extends BigInt64Array ? 'int64' : A extends BigUint64Array ? 'uint64' : never;
 
 /** One element as JS sees it: number, bigint for 64-bit integers, boolean for bool. */
 export interface ElementFor {
@@ -257,7 +273,16 @@ export class Device {
   disposeData(data: DeviceData): void;
 
   // --- tensors ---
-  tensor<D extends DType = 'float32'>(values: ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | NestedArray<number | bigint | boolean> | TypedArrayFor[DType], options?: TensorOptions<D>): Tensor<D>;
+  /**
+   * A tensor holding a copy of `values`. Without options.dtype the dtype is
+   * the typed array's, or for (nested) arrays bool for booleans, int64 for
+   * bigints, else float32; values convert as typed arrays convert.
+   */
+  tensor<D extends DType>(values: TypedArrayFor[DType] | Uint8ClampedArray | NestedArray<number | bigint | boolean>, options: TensorOptions<D> & { dtype: D }): Tensor<D>;
+  tensor<A extends TypedArrayFor[DType] | Uint8ClampedArray>(values: A, options?: { shape?: readonly number[] }): Tensor<DTypeOfArray<A>>;
+  tensor(values: NestedArray<bigint>, options?: { shape?: readonly number[] }): Tensor<'int64'>;
+  tensor(values: NestedArray<boolean>, options?: { shape?: readonly number[] }): Tensor<'bool'>;
+  tensor(values: NestedArray<number>, options?: { shape?: readonly number[] }): Tensor<'float32'>;
   empty<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D>;
   zeros<D extends DType = 'float32'>(shape: readonly number[], dtype?: D): Tensor<D>;
   /** A tensor view of a DeviceData's bytes (shares the buffer; default shape: all whole elements). */

@@ -19,6 +19,23 @@ assertType<Equals<ReturnType<Tensor<'bool'>['read']>, Uint8Array>>();
 assertType<Equals<ReturnType<Tensor<'float64'>['get']>, number>>();
 assertType<Equals<Awaited<ReturnType<typeof Device.create>>, Device>>();
 
+// device.tensor() is typed with the dtype the runtime infers (never called: types only).
+function inferredDtypes(device: Device): void {
+  const i32 = device.tensor(new Int32Array(2));
+  assertType<Equals<typeof i32, Tensor<'int32'>>>();
+  const clamped = device.tensor(new Uint8ClampedArray(2));
+  assertType<Equals<typeof clamped, Tensor<'uint8'>>>();
+  const big = device.tensor([[1n, 2n]]);
+  assertType<Equals<typeof big, Tensor<'int64'>>>();
+  const flags = device.tensor([true, false]);
+  assertType<Equals<typeof flags, Tensor<'bool'>>>();
+  const floats = device.tensor([[1, 2], [3, 4]]);
+  assertType<Equals<typeof floats, Tensor<'float32'>>>();
+  const converted = device.tensor(new Int32Array(2), { dtype: 'float64' });
+  assertType<Equals<typeof converted, Tensor<'float64'>>>();
+}
+void inferredDtypes;
+
 // Every code has a description; adding a code to ErrorCode without one is a compile error.
 function describe(code: ErrorCode): string {
   switch (code) {
