@@ -4,8 +4,8 @@ import { DeviceData, addressOf } from './device_data.mjs';
 import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { instantiate } from './loader.mjs';
-import { INTERNAL, handleOf, runtimeOf } from './resource.mjs';
-import { Runtime, kKeep } from './runtime.mjs';
+import { INTERNAL, handleOf, kKeep, runtimeOf } from './resource.mjs';
+import { Runtime } from './runtime.mjs';
 import { Tensor, fill, layoutOf } from './tensor.mjs';
 
 const MiB = 1024 * 1024;

@@ -1,25 +1,32 @@
 // DeviceData: a raw buffer in wasm memory (the seed's device API).
 import { ARRAY_TYPES, dtypeIndex } from './dtype.mjs';
-import { Resource, handleOf, kReleased } from './resource.mjs';
+import {
+  DISPOSED, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register, release,
+  seal,
+} from './resource.mjs';
 
 const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 
 export let addressOf;  // (data, op) => byte address of the buffer, or DISPOSED
 
-export class DeviceData extends Resource {
+export class DeviceData {
   #rt;
+  #h;
+  #state = 0;
   #byteLength;
   #address = -1;  // until first needed
 
   constructor(token, rt, handle, byteLength) {
-    super(token, rt, handle);
+    checkToken(token);
     this.#rt = rt;
+    this.#h = handle;
     this.#byteLength = byteLength;
+    rt.track(this);
   }
 
   static {
     addressOf = (data, op) => {
-      const h = handleOf(data, op);
+      const h = data.#live(op);
       if (data.#address < 0) {
         const rt = data.#rt;
         if (rt.x.tm_describe(h) < 0) rt.raise();
@@ -27,6 +34,32 @@ export class DeviceData extends Resource {
       }
       return data.#address;
     };
+  }
+
+  /** Unique per device, never reused. */
+  get id() { return this.#h; }
+  get device() { return this.#rt.device; }
+  get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
+  [Symbol.dispose]() { this.dispose(); }
+
+  #live(op) {
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, this.#h, op);
+    return this.#h;
+  }
+  [kLive](op) { return this.#live(op); }
+  get [kRuntime]() { return this.#rt; }
+  get [kHandle]() { return this.#h; }
+  get [kKept]() { return (this.#state & KEPT) !== 0; }
+  [kKeep]() { this.#state |= KEPT; }
+  [kRegister](registry) { this.#state = register(this, this.#rt, this.#h, this.#state, registry); }
+
+  /** Frees the buffer (unless tensors view it). Idempotent. */
+  dispose() {
+    const state = this.#state;
+    if ((state & DISPOSED) !== 0) return;
+    this.#state = state | DISPOSED;
+    this.#address = -1;
+    release(this, this.#rt, this.#h, state);
   }
 
   get byteLength() { return this.#byteLength; }
@@ -42,9 +75,10 @@ export class DeviceData extends Resource {
     return new Type(this.#rt.memory.buffer, address, Math.floor(this.#byteLength / Type.BYTES_PER_ELEMENT));
   }
 
-  [kReleased]() { this.#address = -1; }
 
   get [Symbol.toStringTag]() { return 'DeviceData'; }
   toString() { return `DeviceData(#${this.id}, ${this.#byteLength} bytes${this.isDisposed ? ', disposed' : ''})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
+
+seal(DeviceData);

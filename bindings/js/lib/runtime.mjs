@@ -4,16 +4,12 @@
 import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
+import { kHandle, kKept, kRegister } from './resource.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
 const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
 
-// Internal methods of DeviceData and Tensor objects, keyed by symbols the package does not export.
-export const kRegister = Symbol('tensormem.register');
-export const kKeep = Symbol('tensormem.keep');
-export const kKept = Symbol('tensormem.kept');
-export const kHandle = Symbol('tensormem.handle');
 
 export class Runtime {
   constructor(device, loaded, options) {

@@ -5,7 +5,10 @@
 // runtime's words by its slow path.
 import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
-import { INTERNAL, Resource, handleOf, kReleased, runtimeOf } from './resource.mjs';
+import {
+  DISPOSED, INTERNAL, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register,
+  release, seal,
+} from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 
 // described:: in js_runtime.hpp
@@ -43,25 +46,57 @@ class Layout {
   }
 }
 
-export class Tensor extends Resource {
-  // Two fields: a view op makes one of these, and each field costs.
+export class Tensor {
+  // Five fields: a view op makes one of these, and each field costs.
+  #rt;
+  #h;
+  #state = 0;
   #k;               // dtype index
   #m = undefined;   // Layout, once described; undefined again after dispose
 
   constructor(token, rt, handle, k) {
-    super(token, rt, handle);
+    checkToken(token);
+    this.#rt = rt;
+    this.#h = handle;
     this.#k = k;
+    rt.track(this);
+  }
+
+  /** Unique per device, never reused. */
+  get id() { return this.#h; }
+  get device() { return this.#rt.device; }
+  get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
+  [Symbol.dispose]() { this.dispose(); }
+
+  #live(op) {
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, this.#h, op);
+    return this.#h;
+  }
+  [kLive](op) { return this.#live(op); }
+  get [kRuntime]() { return this.#rt; }
+  get [kHandle]() { return this.#h; }
+  get [kKept]() { return (this.#state & KEPT) !== 0; }
+  [kKeep]() { this.#state |= KEPT; }
+  [kRegister](registry) { this.#state = register(this, this.#rt, this.#h, this.#state, registry); }
+
+  /** Releases this view. Idempotent. The buffer lives while other views hold it. */
+  dispose() {
+    const state = this.#state;
+    if ((state & DISPOSED) !== 0) return;
+    this.#state = state | DISPOSED;
+    this.#m = undefined;
+    release(this, this.#rt, this.#h, state);
   }
 
   // --- metadata --------------------------------------------------------------
   #layout() {
     const m = this.#m;
     if (m !== undefined) {
-      handleOf(this, 'tensor');
+      this.#live('tensor');
       return m;
     }
-    const rt = runtimeOf(this);
-    if (rt.x.tm_describe(handleOf(this, 'tensor')) < 0) rt.raise();
+    const rt = this.#rt;
+    if (rt.x.tm_describe(this.#live('tensor')) < 0) rt.raise();
     return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
   }
 
@@ -69,7 +104,6 @@ export class Tensor extends Resource {
     layoutOf = (t) => t.#layout();
   }
 
-  [kReleased]() { this.#m = undefined; }
 
   get dtype() { return DTYPES[this.#k]; }
   get shape() { return this.#layout().shapeOut; }
@@ -82,78 +116,78 @@ export class Tensor extends Resource {
 
   // --- view ops: one wasm call each ---------------------------------------------
   #derived(h) {
-    if (h < 0) runtimeOf(this).raise();
-    return new Tensor(INTERNAL, runtimeOf(this), h, this.#k);
+    if (h < 0) this.#rt.raise();
+    return new Tensor(INTERNAL, this.#rt, h, this.#k);
   }
 
   reshape(shape) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'reshape');
+    const rt = this.#rt;
+    const h = this.#live('reshape');
     return this.#derived(rt.x.tm_reshape(h, rt.putInts(shape, 'reshape', 'shape')));
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'view');
+    const rt = this.#rt;
+    const h = this.#live('view');
     return this.#derived(rt.x.tm_view(h, rt.putInts(shape, 'view', 'shape')));
   }
 
   canView(shape) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'canView');
+    const rt = this.#rt;
+    const h = this.#live('canView');
     const result = rt.x.tm_can_view(h, rt.putInts(shape, 'canView', 'shape'));
     if (result < 0) rt.raise();
     return result === 1;
   }
 
   flatten(startDim = 0, endDim = -1) {
-    const h = handleOf(this, 'flatten');
-    return this.#derived(runtimeOf(this).x.tm_flatten(h, num(startDim, 'flatten', 'startDim'), num(endDim, 'flatten', 'endDim')));
+    const h = this.#live('flatten');
+    return this.#derived(this.#rt.x.tm_flatten(h, num(startDim, 'flatten', 'startDim'), num(endDim, 'flatten', 'endDim')));
   }
 
   squeeze(dim) {
-    const h = handleOf(this, 'squeeze');
-    return this.#derived(runtimeOf(this).x.tm_squeeze(h, dim === undefined ? NaN : num(dim, 'squeeze', 'dim')));
+    const h = this.#live('squeeze');
+    return this.#derived(this.#rt.x.tm_squeeze(h, dim === undefined ? NaN : num(dim, 'squeeze', 'dim')));
   }
 
   unsqueeze(dim) {
-    const h = handleOf(this, 'unsqueeze');
-    return this.#derived(runtimeOf(this).x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
+    const h = this.#live('unsqueeze');
+    return this.#derived(this.#rt.x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
   }
 
   select(dim, index) {
-    const h = handleOf(this, 'select');
-    return this.#derived(runtimeOf(this).x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
+    const h = this.#live('select');
+    return this.#derived(this.#rt.x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
   }
 
   narrow(dim, start, length) {
-    const h = handleOf(this, 'narrow');
-    return this.#derived(runtimeOf(this).x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
+    const h = this.#live('narrow');
+    return this.#derived(this.#rt.x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
       num(length, 'narrow', 'length')));
   }
 
   permute(dims) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'permute');
+    const rt = this.#rt;
+    const h = this.#live('permute');
     return this.#derived(rt.x.tm_permute(h, rt.putInts(dims, 'permute', 'dims')));
   }
 
   transpose(dim0 = 0, dim1 = 1) {
-    const h = handleOf(this, 'transpose');
-    return this.#derived(runtimeOf(this).x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
+    const h = this.#live('transpose');
+    return this.#derived(this.#rt.x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
   }
 
   expand(shape) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'expand');
+    const rt = this.#rt;
+    const h = this.#live('expand');
     return this.#derived(rt.x.tm_expand(h, rt.putInts(shape, 'expand', 'shape')));
   }
 
   // Specs: number (select), null (whole dim), [start, stop, step?] with null for an open end.
   slice(specs) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'slice');
+    const rt = this.#rt;
+    const h = this.#live('slice');
     if (!Array.isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
     const n = specs.length;
     const s = rt.scratch();
@@ -179,18 +213,18 @@ export class Tensor extends Resource {
 
   // --- copies --------------------------------------------------------------------
   contiguous() {
-    const h = handleOf(this, 'contiguous');
-    return this.#derived(runtimeOf(this).x.tm_contiguous(h));
+    const h = this.#live('contiguous');
+    return this.#derived(this.#rt.x.tm_contiguous(h));
   }
 
   clone() {
-    const h = handleOf(this, 'clone');
-    return this.#derived(runtimeOf(this).x.tm_clone(h));
+    const h = this.#live('clone');
+    return this.#derived(this.#rt.x.tm_clone(h));
   }
 
   to(dtype) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'to');
+    const rt = this.#rt;
+    const h = this.#live('to');
     const k = dtypeIndex(dtype, 'to');
     const result = rt.x.tm_to(h, k);
     if (result < 0) rt.raise();
@@ -198,11 +232,11 @@ export class Tensor extends Resource {
   }
 
   sharesStorage(other) {
-    const rt = runtimeOf(this);
-    const h = handleOf(this, 'sharesStorage');
+    const rt = this.#rt;
+    const h = this.#live('sharesStorage');
     if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
-    if (runtimeOf(other) !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
-    const result = rt.x.tm_shares_storage(h, handleOf(other, 'sharesStorage'));
+    if (other.#rt !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
+    const result = rt.x.tm_shares_storage(h, other.#live('sharesStorage'));
     if (result < 0) rt.raise();
     return result === 1;
   }
@@ -222,7 +256,7 @@ export class Tensor extends Resource {
       if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
     }
     const at = this.#locate('get', n, i0, i1, i2, i3, i4, i5, i6, i7);
-    const value = runtimeOf(this).heap(this.#k)[at];
+    const value = this.#rt.heap(this.#k)[at];
     return this.#k === BOOL ? value !== 0 : value;
   }
 
@@ -239,14 +273,14 @@ export class Tensor extends Resource {
     }
     const at = this.#locate('set', n, i0, i1, i2, i3, i4, i5, i6, i7);
     if ((this.#m.flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
-    store(runtimeOf(this).heap(this.#k), at, value, this.#k);
+    store(this.#rt.heap(this.#k), at, value, this.#k);
   }
 
   // The slow path: the runtime checks the index (negatives allowed) and says what is wrong.
   #locate(op, n, ...index) {
-    const rt = runtimeOf(this);
+    const rt = this.#rt;
     this.#layout();
-    const h = handleOf(this, op);
+    const h = this.#live(op);
     const s = rt.scratch();
     const b = rt.scratchIndex;
     for (let d = 0; d < n && d < 8; d++) s[b + d] = num(index[d], op, `index[${d}]`);
@@ -257,8 +291,8 @@ export class Tensor extends Resource {
 
   // Raises the runtime's READ_ONLY / NOT_CONTIGUOUS error for this tensor.
   #require(check, op) {
-    const rt = runtimeOf(this);
-    if (rt.x.tm_require(handleOf(this, 'tensor'), check, op) < 0) rt.raise();
+    const rt = this.#rt;
+    if (rt.x.tm_require(this.#live('tensor'), check, op) < 0) rt.raise();
   }
 
   // The zero-copy typed array (contiguous tensors only).
@@ -326,7 +360,7 @@ export class Tensor extends Resource {
     const staging = m.rt.device.empty(m.shape, DTYPES[k]);
     try {
       staging.write(values);
-      if (m.rt.x.tm_copy(handleOf(this, 'write'), handleOf(staging, 'write')) < 0) m.rt.raise();
+      if (m.rt.x.tm_copy(this.#live('write'), staging.#live('write')) < 0) m.rt.raise();
     } finally {
       staging.dispose();
     }
@@ -425,3 +459,4 @@ export function fill(heap, first, values, k, op) {
   }
 }
 
+seal(Tensor);
