@@ -17,7 +17,6 @@ export class Runtime {
     this.module = loaded.module;       // Embind functions
     this.x = loaded.exports;           // raw exports (tm_*)
     this.memory = loaded.memory;
-    this.debug = options.debug;
     this.alive = true;
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8

@@ -12,7 +12,7 @@ import {
 import { Runtime } from './runtime.mjs';
 
 // described:: in js_runtime.hpp
-const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 5, NUMEL = 7, SHAPE = 8, STRIDES = 16;
+const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 4, NUMEL = 5, SHAPE = 6, STRIDES = 14;
 const CONTIGUOUS = 1, READ_ONLY = 2;
 // tm_require(): checks and the op names it reports
 const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;

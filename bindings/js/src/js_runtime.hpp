@@ -51,9 +51,9 @@ inline constexpr int kScratchDoubles = 64;
 
 // Layout of a description written by describe().
 namespace described {
-inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kBufferBytes = 4, kFlags = 5,
-                     kBufferIndex = 6, kNumel = 7, kShape = 8, kStrides = 8 + kMaxDims;
-inline constexpr int kContiguous = 1, kReadOnly = 2, kIsData = 4;
+inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kFlags = 4, kNumel = 5, kShape = 6,
+                     kStrides = 6 + kMaxDims;
+inline constexpr int kContiguous = 1, kReadOnly = 2;
 }  // namespace described
 
 class Runtime {
@@ -131,9 +131,8 @@ class Runtime {
   }
 
   // Writes shape, strides and the rest of a tensor's layout to the scratch (see `described`).
-  void describe(double packed) noexcept(false) {
-    const Entry& entry = entries_.get(unpack(packed));
-    const Tensor& t = entry.tensor;
+  void describe(double packed) {
+    const Tensor& t = entries_.get(unpack(packed)).tensor;
     const BufferRecord& record = storage_.get(t.buffer());
     double* out = scratch_;
     out[described::kNdim] = t.ndim();
@@ -144,10 +143,8 @@ class Runtime {
     const auto base = reinterpret_cast<std::uintptr_t>(record.data);
     out[described::kFirstElement] =
         static_cast<double>(base / t.itemsize()) + static_cast<double>(t.offset());
-    out[described::kBufferBytes] = static_cast<double>(record.size);
     out[described::kFlags] = (t.is_contiguous() ? described::kContiguous : 0) |
-                             (t.is_read_only() ? described::kReadOnly : 0) | (entry.is_data ? described::kIsData : 0);
-    out[described::kBufferIndex] = t.buffer().index();
+                             (t.is_read_only() ? described::kReadOnly : 0);
     out[described::kNumel] = static_cast<double>(t.numel());
     for (int d = 0; d < t.ndim(); ++d) {
       out[described::kShape + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
