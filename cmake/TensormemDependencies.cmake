@@ -71,7 +71,9 @@ macro(tensormem_find_fmt)
       target_include_directories(tensormem_fmt SYSTEM INTERFACE
         "$<BUILD_INTERFACE:${_tm_fmt_dir}>"
         "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tensormem/third_party>")
-      target_compile_definitions(tensormem_fmt INTERFACE FMT_HEADER_ONLY=1)
+      # FMT_STATIC_THOUSANDS_SEPARATOR: tensormem never formats with a locale, and
+      # without it fmt pulls std::locale and its facets into every wasm module (~60 KB).
+      target_compile_definitions(tensormem_fmt INTERFACE FMT_HEADER_ONLY=1 "FMT_STATIC_THOUSANDS_SEPARATOR=','")
       set(TENSORMEM_FMT_TARGET tensormem_fmt)
       set(TENSORMEM_FMT_BUNDLED ON)
     endif()

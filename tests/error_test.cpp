@@ -1,6 +1,7 @@
 #include "tensormem/error.hpp"
 
 #include <array>
+#include <cmath>
 #include <set>
 #include <string>
 
@@ -12,7 +13,7 @@ namespace tensormem {
 namespace {
 
 TEST(Error, EveryCodeHasItsStableUpperCaseName) {
-  const std::array<std::pair<ErrorCode, std::string_view>, 10> expected{{
+  const std::array<std::pair<ErrorCode, std::string_view>, 11> expected{{
       {ErrorCode::kDisposed, "DISPOSED"},
       {ErrorCode::kOutOfBounds, "OUT_OF_BOUNDS"},
       {ErrorCode::kInvalidShape, "INVALID_SHAPE"},
@@ -23,8 +24,20 @@ TEST(Error, EveryCodeHasItsStableUpperCaseName) {
       {ErrorCode::kMemoryLimit, "MEMORY_LIMIT"},
       {ErrorCode::kOutOfMemory, "OUT_OF_MEMORY"},
       {ErrorCode::kReadOnly, "READ_ONLY"},
+      {ErrorCode::kKernelFailed, "KERNEL_FAILED"},
   }};
   for (const auto& [code, name] : expected) EXPECT_EQ(to_string(code), name);
+  EXPECT_EQ(static_cast<int>(expected.size()), kErrorCodeCount);
+}
+
+TEST(Error, NumbersFromJavaScriptArePrintedAsJavaScriptPrintsThem) {
+  EXPECT_EQ(detail::format_number(std::nan("")), "NaN");
+  EXPECT_EQ(detail::format_number(HUGE_VAL), "Infinity");
+  EXPECT_EQ(detail::format_number(-HUGE_VAL), "-Infinity");
+  EXPECT_EQ(detail::format_number(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(detail::format_number(-3.0), "-3");
+  EXPECT_EQ(detail::format_number(2.5), "2.5");
+  EXPECT_EQ(detail::format_number(1e21), "1e+21");
 }
 
 TEST(Error, RaiseFormatsTheOffendingValuesIntoTheMessage) {

@@ -73,10 +73,17 @@ TEST(JsRuntime, ScratchIntegersAreCheckedByValue) {
                   "reshape: shape[1] is 2.5; it must be an integer");
   scratch[1] = std::nan("");
   EXPECT_TM_ERROR((void)rt.scratch_ints(2, "reshape", "shape"), ErrorCode::kInvalidArgument,
-                  "reshape: shape[1] is nan; it must be an integer");
+                  "reshape: shape[1] is NaN; it must be an integer");
   scratch[1] = 1e300;
   EXPECT_TM_ERROR((void)rt.scratch_ints(2, "reshape", "shape"), ErrorCode::kInvalidArgument,
-                  "reshape: shape[1] is 1e+300; it must be an integer");
+                  "reshape: shape[1] is 1e+300; it must be at most 2^53 - 1 in magnitude (larger numbers are not exact)");
+  scratch[1] = kTwo53;
+  EXPECT_TM_ERROR((void)rt.scratch_ints(2, "reshape", "shape"), ErrorCode::kInvalidArgument,
+                  "reshape: shape[1] is 9007199254740992; it must be at most 2^53 - 1 in magnitude (larger numbers are "
+                  "not exact)");
+  scratch[1] = -HUGE_VAL;
+  EXPECT_TM_ERROR((void)rt.scratch_ints(2, "reshape", "shape"), ErrorCode::kInvalidArgument,
+                  "reshape: shape[1] is -Infinity; it must be an integer");
   EXPECT_TM_ERROR((void)rt.scratch_ints(65, "reshape", "shape"), ErrorCode::kInvalidShape,
                   "reshape: shape has 65 values; at most 8 are supported");
   EXPECT_TM_ERROR((void)rt.scratch_ints(1.5, "reshape", "shape"), ErrorCode::kInvalidArgument,
@@ -105,6 +112,17 @@ TEST(JsRuntime, DescribeWritesTheLayoutAndTheFirstElementsHeapIndex) {
   EXPECT_EQ(out[d::kShape + 1], 2);
   EXPECT_EQ(out[d::kStrides], 4);
   EXPECT_EQ(out[d::kStrides + 1], -2);
+}
+
+TEST(JsRuntime, ObjectsGetShortIdsThatAreNeverReused) {
+  Runtime rt({});
+  const double a = rt.adopt(Tensor::zeros(rt.storage(), {4}), false);
+  EXPECT_EQ(rt.mailbox()[mailbox::kCreatedId], 1);
+  rt.release(a);
+  const double b = rt.adopt(Tensor::zeros(rt.storage(), {4}), false);
+  EXPECT_EQ(unpack(b).index(), unpack(a).index());  // the slot is reused...
+  EXPECT_EQ(rt.mailbox()[mailbox::kCreatedId], 2);  // ...the id is not
+  EXPECT_EQ(rt.entries().get(unpack(b)).id, 2U);
 }
 
 TEST(JsRuntime, ClearReleasesEveryObjectAndBuffer) {

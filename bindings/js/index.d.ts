@@ -62,7 +62,8 @@ export type ErrorCode =
   | 'DTYPE_MISMATCH'    // element type differs from the one required
   | 'MEMORY_LIMIT'      // maxMemory would be exceeded, even after compaction
   | 'OUT_OF_MEMORY'     // the wasm heap cannot grow (2 GiB)
-  | 'READ_ONLY';        // a write through a view that repeats elements (expand)
+  | 'READ_ONLY'         // a write through a view that repeats elements (expand)
+  | 'KERNEL_FAILED';    // a kernel threw, trapped or returned a bad result
 
 /**
  * Every failure is a TensorMemError. The message names the offending values,
@@ -251,6 +252,14 @@ export interface Tensor<D extends DType = DType> {
   [Symbol.dispose](): void;
 }
 
+/**
+ * The kernels compiled into this package's wasm runtime, as `device.kernels.<name>(...)`.
+ * Empty for the bare `tensormem` package; a package built with
+ * `tensormem_add_js_package(... SOURCES ...)` lists its kernels here (generated
+ * from their C++ signatures). Tensor results follow every lifetime rule.
+ */
+export interface Kernels {}
+
 export interface Device extends Disposable {}
 export class Device {
   /** Loads (once per process) and instantiates a runtime with its own wasm memory. */
@@ -258,6 +267,8 @@ export class Device {
 
   readonly options: Readonly<Required<Pick<DeviceOptions, 'maxMemory' | 'compactThreshold' | 'autoCompact' | 'debug'>>>;
   readonly isDisposed: boolean;
+  /** This runtime's kernels (see Kernels). */
+  readonly kernels: Kernels;
 
   // --- raw buffers (the seed's device API) ---
   /** A buffer of byteLength bytes, zero-filled; allocates no JS ArrayBuffer. */

@@ -16,6 +16,13 @@
 
 #include <fmt/format.h>
 
+// In wasm, errors are C++ exceptions: without wasm exception handling a
+// `catch` never runs and a failed check would abort. tensormem::tensormem
+// carries the flag as a usage requirement; this catches code compiled without it.
+#if defined(__EMSCRIPTEN__) && !defined(__wasm_exception_handling__)
+#error "tensormem needs -fwasm-exceptions on every compile and link (link to tensormem::tensormem to get it)"
+#endif
+
 namespace tensormem {
 
 enum class ErrorCode : std::uint8_t {
@@ -29,7 +36,10 @@ enum class ErrorCode : std::uint8_t {
   kMemoryLimit,      // the pool's max_bytes would be exceeded, even after compaction
   kOutOfMemory,      // the system allocator itself failed (the wasm heap cannot grow)
   kReadOnly,         // a write through a view that aliases elements (expand, overlapping as_strided)
+  kKernelFailed,     // a kernel threw something other than a tensormem::Error, or returned a bad result
 };
+
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::kKernelFailed);
 
 // The stable, upper-case name of a code ("DISPOSED", "MEMORY_LIMIT", ...), as
 // the JavaScript facade reports it in Error.code.
@@ -45,6 +55,7 @@ enum class ErrorCode : std::uint8_t {
     case ErrorCode::kMemoryLimit: return "MEMORY_LIMIT";
     case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
     case ErrorCode::kReadOnly: return "READ_ONLY";
+    case ErrorCode::kKernelFailed: return "KERNEL_FAILED";
   }
   return "UNKNOWN";
 }
@@ -65,6 +76,11 @@ class Error : public std::exception {
 };
 
 namespace detail {
+
+// A double as JavaScript prints it: "NaN", "Infinity", integers without an
+// exponent (9007199254740992, not 9.007199254740992e+15). For messages about
+// values that came from JavaScript.
+[[nodiscard]] std::string format_number(double value);
 
 // Out of line and cold so that hot paths only carry a call.
 [[noreturn]] void throw_error(ErrorCode code, std::string message);

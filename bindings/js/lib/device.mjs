@@ -3,6 +3,7 @@ import { checkedView } from './checked_view.mjs';
 import { DeviceData, addressOf } from './device_data.mjs';
 import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
+import { kernelsOf } from './kernels.mjs';
 import { instantiate } from './loader.mjs';
 import { INTERNAL, handleOf, kKeep, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
@@ -27,9 +28,15 @@ function checkOptions(options) {
   return Object.freeze(resolved);
 }
 
+// getMemoryStats() counters in the order tm_stats() writes them.
+const STATS = Object.freeze(['bytesInUse', 'bytesRequested', 'bytesCached', 'totalAllocated', 'peakBytesInUse',
+  'peakBytesReserved', 'maxMemory', 'liveBuffers', 'liveData', 'liveTensors', 'allocCount', 'freeCount', 'poolHits',
+  'poolMisses', 'compactions', 'bytesReleased', 'failedAllocations', 'guardViolations', 'failedReleases']);
+
 export class Device {
   #rt;
   #options;
+  #kernels;
 
   constructor(token) {
     if (token !== INTERNAL) throw new TypeError('use `await Device.create(options)`');
@@ -38,16 +45,24 @@ export class Device {
   /** Loads (once per process) and instantiates a runtime with its own wasm memory. */
   static async create(options = {}) {
     const resolved = checkOptions(options);
-    const loaded = await instantiate(options);
     const device = new Device(INTERNAL);
+    const rt = new Runtime(device, resolved);
+    rt.start(await instantiate(options, rt), resolved);
     device.#options = resolved;
-    device.#rt = new Runtime(device, loaded, resolved);
-    device.#rt.start(resolved);
+    device.#rt = rt;
+    try {
+      device.#kernels = kernelsOf(rt);
+    } catch (error) {
+      rt.shutdown();
+      throw error;
+    }
     return device;
   }
 
   get options() { return this.#options; }
   get isDisposed() { return !this.#rt.alive; }
+  /** The kernels compiled into this device's wasm runtime, as methods. */
+  get kernels() { return this.#kernels; }
 
   #live(op) {
     const rt = this.#rt;
@@ -170,41 +185,33 @@ export class Device {
 
   liveAllocations() {
     const rt = this.#live('liveAllocations');
-    return rt.module.liveObjects().map((o) => {
-      const entry = { kind: o.isData ? 'data' : 'tensor', id: o.handle, bufferId: o.bufferIndex, bytes: o.bytes,
-        dtype: o.dtype, shape: o.shape };
-      if (rt.stacks !== null) entry.stack = rt.stacks.get(o.handle);
-      return entry;
-    });
+    const list = [];
+    for (let cursor = 0; ;) {
+      cursor = rt.x.tm_live_object(cursor);
+      if (cursor < 0) rt.raise();
+      if (cursor === 0) return list;
+      const s = rt.scratch();
+      const b = rt.scratchIndex;
+      const ndim = s[b + 7];
+      const entry = { kind: s[b + 2] === 1 ? 'data' : 'tensor', id: s[b], bufferId: s[b + 3], bytes: s[b + 5],
+        dtype: DTYPES[s[b + 6]], shape: Array.from(s.subarray(b + 8, b + 8 + ndim)) };
+      if (rt.stacks !== null) entry.stack = rt.stacks.get(s[b + 1]);
+      list.push(entry);
+    }
   }
 
   // --- memory ---------------------------------------------------------------------------
   getMemoryStats() {
     const rt = this.#live('getMemoryStats');
-    const s = rt.module.stats();
-    return {
-      totalAllocated: s.bytesReserved,
-      bytesInUse: s.bytesInUse,
-      bytesRequested: s.bytesRequested,
-      bytesCached: s.bytesCached,
-      peakBytesInUse: s.peakBytesInUse,
-      peakBytesReserved: s.peakBytesReserved,
-      maxMemory: s.maxBytes,
-      liveBuffers: s.liveBuffers,
-      liveData: s.liveData,
-      liveTensors: s.liveTensors,
-      allocCount: s.allocations,
-      freeCount: s.frees,
-      poolHits: s.poolHits,
-      poolMisses: s.poolMisses,
-      compactions: s.compactions,
-      bytesReleased: s.bytesReleased,
-      failedAllocations: s.failedAllocations,
-      guardViolations: s.guardViolations,
-      failedReleases: s.failedReleases,
-      leaksReclaimed: rt.leaks,
-      wasmHeapBytes: rt.memory.buffer.byteLength,
-    };
+    const count = rt.x.tm_stats();
+    if (count < 0) rt.raise();
+    if (count !== STATS.length) throw new Error(`tensormem: the runtime reports ${count} counters, expected ${STATS.length}`);
+    const s = rt.scratch();
+    const stats = {};
+    for (let i = 0; i < count; i++) stats[STATS[i]] = s[rt.scratchIndex + i];
+    stats.leaksReclaimed = rt.leaks;
+    stats.wasmHeapBytes = rt.memory.buffer.byteLength;
+    return stats;
   }
 
   performIntensiveCleanup() {

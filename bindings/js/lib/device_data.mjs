@@ -12,6 +12,7 @@ export let addressOf;  // (data, op) => byte address of the buffer, or DISPOSED
 export class DeviceData {
   #rt;
   #h;
+  #id;
   #state = 0;
   #byteLength;
   #address = -1;  // until first needed
@@ -20,6 +21,7 @@ export class DeviceData {
     checkToken(token);
     this.#rt = rt;
     this.#h = handle;
+    this.#id = rt.createdId();
     this.#byteLength = byteLength;
     rt.track(this);
   }
@@ -36,14 +38,14 @@ export class DeviceData {
     };
   }
 
-  /** Unique per device, never reused. */
-  get id() { return this.#h; }
+  /** Unique per device, never reused: 1, 2, 3... in creation order. */
+  get id() { return this.#id; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
   [Symbol.dispose]() { this.dispose(); }
 
   #live(op) {
-    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, this.#h, op);
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, op);
     return this.#h;
   }
   [kLive](op) { return this.#live(op); }

@@ -27,8 +27,9 @@ export function checkToken(token) {
 export function handleOf(object, op) { return object[kLive](op); }
 export function runtimeOf(object) { return object[kRuntime]; }
 
-export function disposedError(object, rt, h, op) {
-  const what = `${object.constructor.name} #${h}`;
+export function disposedError(object, rt, op) {
+  const what = `${object.constructor.name} #${object.id}`;
+  if (rt.lost !== null) fail('DISPOSED', `${op}: ${what} belongs to a device that was lost (${rt.lost})`);
   if (!rt.alive) fail('DISPOSED', `${op}: ${what} belongs to a device that was disposed`);
   fail('DISPOSED', `${op}: ${what} was disposed`);
 }

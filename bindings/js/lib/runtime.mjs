@@ -1,8 +1,8 @@
 // The JS side of one device's runtime: the raw exports, views of the wasm
 // heap, the scratch area, error translation, and the bookkeeping of object
 // lifetimes (scopes and the finalization safety net). Internal to the package.
-import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
-import { TensorMemError, fail, show } from './errors.mjs';
+import { ARRAY_TYPES } from './dtype.mjs';
+import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
 import { kHandle, kKept, kRegister } from './resource.mjs';
 
@@ -11,15 +11,25 @@ const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
 const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
 
 
+const decoder = new TextDecoder();
+// The exports of a disposed device: every call throws. Arguments are evaluated
+// after the callee is looked up, so a call site's own check (`this.#live(op)`,
+// with a better message) still comes first.
+const DISPOSED_EXPORTS = new Proxy(Object.freeze({}), {
+  get() { return () => fail('DISPOSED', 'the device was disposed'); },
+});
+
 export class Runtime {
-  constructor(device, loaded, options) {
+  constructor(device, options) {
     this.device = device;
-    this.module = loaded.module;       // Embind functions
-    this.x = loaded.exports;           // raw exports (tm_*)
-    this.memory = loaded.memory;
+    this.module = null;                // the compiled WebAssembly.Module
+    this.x = null;                     // raw exports (tm_*)
+    this.memory = null;
     this.alive = true;
+    this.lost = null;                  // why the instance can no longer be trusted (it trapped), or null
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8
+    this.mailboxIndex = 0;             // mailbox address / 8
     this.scope = null;                 // the scope being run synchronously
     this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
     this.pending = [];                 // objects not yet registered for finalization
@@ -31,14 +41,32 @@ export class Runtime {
     this.registry = new FinalizationRegistry((held) => this.reclaim(held));
   }
 
-  start(options) {
+  // After instantiate(): the instance's exports and memory; starts its runtime.
+  start(loaded, options) {
+    this.module = loaded.module;
+    this.x = loaded.exports;
+    this.memory = loaded.memory;
     const status = this.x.tm_init(options.maxMemory, options.compactThreshold, options.autoCompact ? 1 : 0,
       options.debug ? 1 : 0);
-    if (status < 0) this.raise();
+    if (status < 0) {
+      // No runtime, so no scratch: the message comes through its own two exports.
+      const message = this.string(this.x.tm_last_error_message(), this.x.tm_last_error_length());
+      this.shutdown();
+      throw new TensorMemError(ERROR_CODES[-status], message);
+    }
     this.scratchIndex = this.x.tm_scratch() / 8;
+    this.mailboxIndex = this.x.tm_mailbox() / 8;
     this.refresh();
-    const names = this.module.dtypeNames();
-    if (names.join() !== DTYPES.join()) throw new Error(`tensormem: JS and wasm dtypes differ: ${names}`);
+  }
+
+  // --- what the instance calls --------------------------------------------------
+  onGrowth() {
+    if (this.alive) this.refresh();
+  }
+
+  // The instance trapped or exited: nothing in it can be trusted any more.
+  lose(reason) {
+    this.lost ??= reason;
   }
 
   // --- heap access ------------------------------------------------------------
@@ -59,6 +87,16 @@ export class Runtime {
   scratch() {
     const heap = this.heaps[1];
     return heap.length !== 0 ? heap : this.refresh()[1];
+  }
+
+  // The id the runtime gave the object the last call created.
+  createdId() {
+    return this.scratch()[this.mailboxIndex];
+  }
+
+  // UTF-8 bytes [address, address + length) of wasm memory.
+  string(address, length) {
+    return decoder.decode(new Uint8Array(this.memory.buffer, address, length));
   }
 
   // Writes a list of integers (a shape, dims, an index) to the scratch; its
@@ -88,10 +126,16 @@ export class Runtime {
     return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be an integer`);
   }
 
+  // The runtime's last error.
+  lastError() {
+    const code = this.x.tm_last_error();
+    const s = this.scratch();
+    return new TensorMemError(ERROR_CODES[code], this.string(s[this.scratchIndex], s[this.scratchIndex + 1]));
+  }
+
   // Throws the runtime's last error.
   raise() {
-    const { code, message } = this.module.lastError();
-    throw new TensorMemError(code, message);
+    throw this.lastError();
   }
 
   // --- lifetimes ------------------------------------------------------------------
@@ -103,7 +147,7 @@ export class Runtime {
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(object.id, callerStack());
+    if (this.stacks !== null) this.stacks.set(object[kHandle], callerStack());
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -116,7 +160,7 @@ export class Runtime {
   untrack(object) {
     const pending = this.pending;
     if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
-    if (this.stacks !== null) this.stacks.delete(object.id);
+    if (this.stacks !== null) this.stacks.delete(object[kHandle]);
   }
 
   flush() {
@@ -136,7 +180,7 @@ export class Runtime {
     const debug = typeof held === 'object';
     const handle = debug ? held.handle : held;
     if (this.x.tm_release(handle) < 0) {
-      const { code, message } = this.module.lastError();
+      const { code, message } = this.lastError();
       console.error(`tensormem: releasing a garbage-collected object failed (${code}): ${message}`);
       return;
     }
@@ -215,13 +259,21 @@ export class Runtime {
   }
 
   // --- the end -----------------------------------------------------------------------
+  // Frees everything and lets go of the instance: objects the app still
+  // holds keep only this Runtime, which then holds no wasm memory.
   shutdown() {
     if (!this.alive) return;
-    this.x.tm_shutdown();
     this.alive = false;
-    this.heaps = EMPTY_HEAPS;
-    this.pending = [];
-    this.stacks?.clear();
+    try {
+      if (this.lost === null) this.x?.tm_shutdown();
+    } finally {
+      this.x = DISPOSED_EXPORTS;
+      this.memory = null;
+      this.module = null;
+      this.heaps = EMPTY_HEAPS;
+      this.pending = [];
+      this.stacks?.clear();
+    }
   }
 }
 
@@ -232,8 +284,8 @@ function callerStack() {
 }
 
 // Where async scopes live across awaits: node's AsyncLocalStorage, or null.
-const asyncContext = await (async () => {
-  const hooks = await nodeBuiltin('node:async_hooks');
+const asyncContext = (() => {
+  const hooks = nodeBuiltin('node:async_hooks');
   return hooks === null ? null : new hooks.AsyncLocalStorage();
 })();
 

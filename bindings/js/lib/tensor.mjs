@@ -21,6 +21,7 @@ const SPEC_DOUBLES = 4;
 const num = Runtime.num;
 
 export let layoutOf;  // (tensor) => its Layout (described on first use), or DISPOSED
+export let isTensor;  // (value) => whether it is a Tensor: a brand check, which runs no Proxy trap or getter
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
@@ -50,6 +51,7 @@ export class Tensor {
   // Five fields: a view op makes one of these, and each field costs.
   #rt;
   #h;
+  #id;
   #state = 0;
   #k;               // dtype index
   #m = undefined;   // Layout, once described; undefined again after dispose
@@ -58,18 +60,19 @@ export class Tensor {
     checkToken(token);
     this.#rt = rt;
     this.#h = handle;
+    this.#id = rt.createdId();
     this.#k = k;
     rt.track(this);
   }
 
-  /** Unique per device, never reused. */
-  get id() { return this.#h; }
+  /** Unique per device, never reused: 1, 2, 3... in creation order. */
+  get id() { return this.#id; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
   [Symbol.dispose]() { this.dispose(); }
 
   #live(op) {
-    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, this.#h, op);
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, op);
     return this.#h;
   }
   [kLive](op) { return this.#live(op); }
@@ -102,6 +105,7 @@ export class Tensor {
 
   static {
     layoutOf = (t) => t.#layout();
+    isTensor = (value) => typeof value === 'object' && value !== null && #h in value;
   }
 
 

@@ -1,35 +1,46 @@
-// The wasm module's interface, in two parts:
-// - hot calls (create, release, view ops, describe) are plain C exports with
-//   number arguments: a raw export call costs ~5 ns from JavaScript, an Embind
-//   function ~10 ns, and lists cross through the runtime's scratch memory;
-// - structured values (stats, the last error, live objects, names) go through
-//   Embind, where a JS object is the natural result and the cost is irrelevant.
+// The wasm module's interface: plain C exports with number arguments (a raw
+// export call costs ~5 ns from JavaScript). Lists cross through the runtime's
+// scratch memory; strings (error messages, kernel signatures) as a pointer
+// and a length into wasm memory. The module is built standalone (no
+// Emscripten JS glue): the package's loader provides its few imports.
 //
-// No exception crosses into JavaScript (it would leak wasm stack): every export
-// catches, records the code and message, and returns minus the code. The JS
-// layer then reads last_error() and throws a TensorMemError.
-#include <emscripten/bind.h>
+// No exception crosses into JavaScript: every export catches, records the
+// code and message, and returns minus the code; the JS layer then reads the
+// error (tm_last_error) and throws a TensorMemError.
 #include <emscripten/emscripten.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include <tensormem/kernels.hpp>
 
 #include "js_runtime.hpp"
 
 namespace tensormem::js {
 namespace {
 
-std::unique_ptr<Runtime> g_runtime;
-ErrorCode g_last_code = ErrorCode::kInvalidArgument;
-std::string g_last_message;
+// Changes whenever an export's meaning changes: the JS layer refuses a module
+// built for another ABI rather than misreading it.
+constexpr double kAbi = 2;
 
-double record(ErrorCode code, std::string message) noexcept {
+std::unique_ptr<Runtime> g_runtime;
+std::vector<std::string> g_signatures;  // one JSON signature per registered kernel
+
+// The last error, in fixed storage: recording must work when the heap is full.
+ErrorCode g_last_code = ErrorCode::kInvalidArgument;
+char g_last_message[1024];
+std::size_t g_last_length = 0;
+
+double record(ErrorCode code, std::string_view message) noexcept {
   g_last_code = code;
-  g_last_message = std::move(message);
+  g_last_length = message.size() < sizeof g_last_message ? message.size() : sizeof g_last_message - 1;
+  std::memcpy(g_last_message, message.data(), g_last_length);
   return -static_cast<double>(code);
 }
 
@@ -45,6 +56,8 @@ double run(F&& f) noexcept {
     return record(ErrorCode::kOutOfMemory, "the wasm heap could not grow for the runtime's bookkeeping");
   } catch (const std::exception& error) {
     return record(ErrorCode::kInvalidArgument, error.what());
+  } catch (...) {
+    return record(ErrorCode::kKernelFailed, "an exception that is not a std::exception reached the runtime");
   }
 }
 
@@ -64,6 +77,12 @@ DType to_dtype(double value, const char* op) {
 
 std::int64_t to_dim(double value, const char* op) { return Runtime::to_int(value, op, "dim"); }
 
+// A string for JS: its address, with the length in scratch[0].
+double put_string(std::string_view text) noexcept {
+  if (g_runtime) g_runtime->scratch()[0] = static_cast<double>(text.size());
+  return static_cast<double>(reinterpret_cast<std::uintptr_t>(text.data()));
+}
+
 }  // namespace
 }  // namespace tensormem::js
 
@@ -74,32 +93,73 @@ extern "C" {
 
 // --- lifetime of the runtime --------------------------------------------------------
 
-// max_bytes: Infinity for no limit. Returns 0 or -code.
-EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug) {
+// The ABI this module speaks, and the tensormem version it was built from.
+EMSCRIPTEN_KEEPALIVE double tm_abi() { return kAbi; }
+EMSCRIPTEN_KEEPALIVE double tm_version() {
+  return TENSORMEM_VERSION_MAJOR * 10000.0 + TENSORMEM_VERSION_MINOR * 100.0 + TENSORMEM_VERSION_PATCH;
+}
+
+// max_bytes: Infinity for no limit; heap_max: the most the wasm memory can
+// ever hold (the loader reads it from the module). Returns 0 or -code.
+EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug,
+                                    double heap_max) {
   try {
+    KernelRegistry::global().check();
     PoolOptions options;
     if (max_bytes != INFINITY) {
       const std::int64_t limit = Runtime::to_int(max_bytes, "Device.create", "maxMemory");
       if (limit <= 0) detail::raise(ErrorCode::kInvalidArgument, "Device.create: maxMemory {} must be positive", limit);
+      if (static_cast<double>(limit) > heap_max) {
+        detail::raise(ErrorCode::kInvalidArgument,
+                      "Device.create: maxMemory {} is more than the wasm heap can ever hold ({} bytes); use "
+                      "Infinity for no limit but the heap's",
+                      limit, detail::format_number(heap_max));
+      }
       options.max_bytes = static_cast<std::size_t>(limit);
     }
     options.compact_threshold = compact_threshold;
     options.auto_compact = auto_compact != 0;
     options.debug = debug != 0;
     g_runtime = std::make_unique<Runtime>(options);
+    if (g_signatures.size() != KernelRegistry::global().size()) {
+      for (std::size_t i = 0; i < KernelRegistry::global().size(); ++i) {
+        g_signatures.push_back(KernelRegistry::global().at(i).signature_json());
+      }
+    }
     return 0;
   } catch (const Error& error) {
+    g_runtime.reset();
     return record(error.code(), error.message());
   } catch (const std::bad_alloc&) {
+    g_runtime.reset();
     return record(ErrorCode::kOutOfMemory, "the wasm heap could not grow for the runtime");
   }
 }
 
 EMSCRIPTEN_KEEPALIVE void tm_shutdown() { g_runtime.reset(); }
 
-// Address of the scratch doubles (see js_runtime.hpp), in bytes.
+// The last error's code; its message's address in scratch[0], length in scratch[1].
+EMSCRIPTEN_KEEPALIVE double tm_last_error() {
+  if (g_runtime) {
+    g_runtime->scratch()[0] = static_cast<double>(reinterpret_cast<std::uintptr_t>(g_last_message));
+    g_runtime->scratch()[1] = static_cast<double>(g_last_length);
+  }
+  return static_cast<double>(g_last_code);
+}
+
+// The last error's message address and length, for when there is no runtime
+// (a failed tm_init) and so no scratch: two calls.
+EMSCRIPTEN_KEEPALIVE double tm_last_error_message() {
+  return static_cast<double>(reinterpret_cast<std::uintptr_t>(g_last_message));
+}
+EMSCRIPTEN_KEEPALIVE double tm_last_error_length() { return static_cast<double>(g_last_length); }
+
+// Addresses of the scratch and the mailbox doubles (see js_runtime.hpp), in bytes.
 EMSCRIPTEN_KEEPALIVE double tm_scratch() {
   return g_runtime ? static_cast<double>(reinterpret_cast<std::uintptr_t>(g_runtime->scratch())) : 0;
+}
+EMSCRIPTEN_KEEPALIVE double tm_mailbox() {
+  return g_runtime ? static_cast<double>(reinterpret_cast<std::uintptr_t>(g_runtime->mailbox())) : 0;
 }
 
 // --- objects ------------------------------------------------------------------------
@@ -315,110 +375,124 @@ EMSCRIPTEN_KEEPALIVE double tm_compact() {
   return run([](Runtime& rt) { return rt.storage().compact(); });
 }
 
+// --- structured values ------------------------------------------------------------
+
+// Every counter of getMemoryStats() into the scratch, in the order of
+// STATS in lib/runtime.mjs; their number. No allocation: it must work on a full heap.
+EMSCRIPTEN_KEEPALIVE double tm_stats() {
+  return run([](Runtime& rt) {
+    const Stats s = rt.storage().stats();
+    const auto d = [](std::size_t v) { return static_cast<double>(v); };
+    const double values[] = {d(s.bytes_in_use), d(s.bytes_requested), d(s.bytes_cached), d(s.bytes_reserved),
+                             d(s.peak_bytes_in_use), d(s.peak_bytes_reserved),
+                             s.max_bytes == kUnlimited ? INFINITY : d(s.max_bytes), d(s.live_buffers),
+                             d(rt.live_data()), d(rt.live_tensors()), d(s.allocations), d(s.frees), d(s.pool_hits),
+                             d(s.pool_misses), d(s.compactions), d(s.bytes_released), d(s.failed_allocations),
+                             d(s.guard_violations), d(s.failed_releases)};
+    std::memcpy(rt.scratch(), values, sizeof values);
+    return sizeof values / sizeof values[0];
+  });
+}
+
+// The first live object at slot `cursor` or after: {id, handle, isData,
+// buffer index, buffer generation, buffer bytes, dtype, ndim, shape...} into
+// the scratch; the cursor to pass next, or 0 when there are no more. One
+// object a call, so that listing them allocates nothing.
+EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
+  return run([&](Runtime& rt) -> double {
+    const EntryTable& entries = rt.entries();
+    for (auto i = static_cast<std::uint32_t>(cursor); i < entries.slot_count(); ++i) {
+      const std::uint32_t generation = entries.current_generation(i);
+      if ((generation & 1U) == 0) continue;
+      const Handle handle{i, generation};
+      const Entry& entry = entries.get(handle);
+      const Tensor& t = entry.tensor;
+      double* out = rt.scratch();
+      out[0] = entry.id;
+      out[1] = pack(handle);
+      out[2] = entry.is_data ? 1 : 0;
+      out[3] = t.buffer().index();
+      out[4] = t.buffer().generation();
+      out[5] = static_cast<double>(rt.storage().size(t.buffer()));
+      out[6] = static_cast<double>(t.dtype());
+      out[7] = t.ndim();
+      for (int d = 0; d < t.ndim(); ++d) out[8 + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
+      return i + 1.0;
+    }
+    return 0;
+  });
+}
+
+// --- kernels ----------------------------------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE double tm_kernel_count() { return static_cast<double>(g_signatures.size()); }
+
+// Kernel i's signature (JSON, see KernelDef::signature_json): its address, length in scratch[0].
+EMSCRIPTEN_KEEPALIVE double tm_kernel_signature(double index) {
+  return run([&](Runtime&) {
+    const auto i = static_cast<std::size_t>(Runtime::to_int(index, "kernel", "index"));
+    if (i >= g_signatures.size()) {
+      detail::raise(ErrorCode::kInvalidArgument, "kernel #{} does not exist: there are {}", i, g_signatures.size());
+    }
+    return put_string(g_signatures[i]);
+  });
+}
+
+// Calls kernel `index` with `n` arguments from the scratch, two doubles each:
+// {kind, value} with kind 0 = tensor (value: its handle), 1 = number,
+// 2 = bigint (value: the int64's bits), 3 = boolean. The result: a tensor's
+// handle (its dtype in mailbox[1]) or, for a scalar, 0 with the value in
+// mailbox[1] (a number) or as int64 bits in mailbox[1].
+EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
+  return run([&](Runtime& rt) -> double {
+    const auto i = static_cast<std::size_t>(Runtime::to_int(index, "kernel", "index"));
+    if (i >= KernelRegistry::global().size()) {
+      detail::raise(ErrorCode::kInvalidArgument, "kernel #{} does not exist", i);
+    }
+    const KernelDef& kernel = KernelRegistry::global().at(i);
+    const std::int64_t count = Runtime::to_int(n, kernel.name().c_str(), "the argument count");
+    constexpr int kMaxArgs = kScratchDoubles / 2;
+    if (count < 0 || count > kMaxArgs) {
+      detail::raise(ErrorCode::kInvalidArgument, "{}: {} arguments; at most {} are supported", kernel.name(), count,
+                    kMaxArgs);
+    }
+    // Copies of the input tensors: each retains its buffer for the call.
+    Tensor inputs[kMaxArgs];
+    KernelValue values[kMaxArgs];
+    const double* slots = rt.scratch();
+    for (int a = 0; a < count; ++a) {
+      const double kind = slots[2 * a];
+      const double value = slots[2 * a + 1];
+      if (kind == 0) {
+        inputs[a] = rt.tensor(value);
+        values[a] = KernelValue::of(inputs[a]);
+      } else if (kind == 1) {
+        values[a] = KernelValue::of_number(value);
+      } else if (kind == 2) {
+        values[a] = KernelValue::of_integer(__builtin_bit_cast(std::int64_t, value));
+      } else {
+        values[a] = KernelValue::of_boolean(value != 0);
+      }
+    }
+    KernelResult result =
+        kernel.call(rt.storage(), std::span<const KernelValue>(values, static_cast<std::size_t>(count)));
+    double* out = rt.mailbox();
+    switch (result.kind) {
+      case KernelResult::Kind::kTensor: {
+        const DType dtype = result.tensor.dtype();
+        const double handle = rt.adopt(std::move(result.tensor), false);
+        out[1] = static_cast<double>(dtype);
+        return handle;
+      }
+      case KernelResult::Kind::kNumber: out[1] = result.number; return 0;
+      case KernelResult::Kind::kInt64:
+      case KernelResult::Kind::kUint64: out[1] = __builtin_bit_cast(double, result.integer); return 0;
+      case KernelResult::Kind::kBoolean: out[1] = result.boolean ? 1 : 0; return 0;
+      case KernelResult::Kind::kVoid: return 0;
+    }
+    return 0;
+  });
+}
+
 }  // extern "C"
 
-// --- Embind: structured values ------------------------------------------------------
-
-namespace {
-
-struct LastError {
-  std::string code;
-  std::string message;
-};
-
-LastError last_error() { return {std::string(to_string(g_last_code)), g_last_message}; }
-
-// Byte counts as doubles: exact below 2^53, and JS numbers either way.
-struct JsStats {
-  double bytes_in_use, bytes_requested, bytes_cached, bytes_reserved, peak_bytes_in_use, peak_bytes_reserved,
-      max_bytes, live_buffers, live_data, live_tensors, allocations, frees, pool_hits, pool_misses, compactions,
-      bytes_released, failed_allocations, guard_violations, failed_releases;
-};
-
-JsStats stats() {
-  if (!g_runtime) return {};
-  const Stats s = g_runtime->storage().stats();
-  const auto d = [](std::size_t v) { return static_cast<double>(v); };
-  return {d(s.bytes_in_use), d(s.bytes_requested), d(s.bytes_cached), d(s.bytes_reserved),
-          d(s.peak_bytes_in_use), d(s.peak_bytes_reserved), s.max_bytes == kUnlimited ? INFINITY : d(s.max_bytes),
-          d(s.live_buffers), d(g_runtime->live_data()), d(g_runtime->live_tensors()), d(s.allocations), d(s.frees),
-          d(s.pool_hits), d(s.pool_misses), d(s.compactions), d(s.bytes_released), d(s.failed_allocations),
-          d(s.guard_violations), d(s.failed_releases)};
-}
-
-// Every live object: {handle, isData, bufferIndex, bytes, dtype, shape}.
-emscripten::val live_objects() {
-  emscripten::val list = emscripten::val::array();
-  if (!g_runtime) return list;
-  const Storage& storage = g_runtime->storage();
-  int count = 0;
-  g_runtime->entries().for_each([&](Handle handle, const Entry& entry) {
-    const Tensor& t = entry.tensor;
-    emscripten::val shape = emscripten::val::array();
-    for (int d = 0; d < t.ndim(); ++d) shape.set(d, static_cast<double>(t.shape()[static_cast<std::size_t>(d)]));
-    emscripten::val item = emscripten::val::object();
-    item.set("handle", pack(handle));
-    item.set("isData", entry.is_data);
-    item.set("bufferIndex", t.buffer().index());
-    item.set("bytes", static_cast<double>(storage.size(t.buffer())));
-    item.set("dtype", std::string(to_string(t.dtype())));
-    item.set("shape", shape);
-    list.set(count++, item);
-  });
-  return list;
-}
-
-emscripten::val names(int count, std::string_view (*name)(int)) {
-  emscripten::val list = emscripten::val::array();
-  // val::set, not val::call("push"): call() keeps a thread_local, which this
-  // non-threaded build (bulk memory without atomics) cannot link.
-  for (int i = 0; i < count; ++i) list.set(i, std::string(name(i)));
-  return list;
-}
-
-// Indexed by ErrorCode value (0 is unused).
-emscripten::val error_code_names() {
-  return names(static_cast<int>(ErrorCode::kReadOnly) + 1,
-               [](int i) { return i == 0 ? std::string_view("OK") : to_string(static_cast<ErrorCode>(i)); });
-}
-
-emscripten::val dtype_names() {
-  return names(kDTypeCount, [](int i) { return to_string(static_cast<DType>(i)); });
-}
-
-std::string version() { return TENSORMEM_VERSION_STRING; }
-
-}  // namespace
-
-EMSCRIPTEN_BINDINGS(tensormem) {
-  using emscripten::function;
-  emscripten::value_object<LastError>("LastError")
-      .field("code", &LastError::code)
-      .field("message", &LastError::message);
-  emscripten::value_object<JsStats>("Stats")
-      .field("bytesInUse", &JsStats::bytes_in_use)
-      .field("bytesRequested", &JsStats::bytes_requested)
-      .field("bytesCached", &JsStats::bytes_cached)
-      .field("bytesReserved", &JsStats::bytes_reserved)
-      .field("peakBytesInUse", &JsStats::peak_bytes_in_use)
-      .field("peakBytesReserved", &JsStats::peak_bytes_reserved)
-      .field("maxBytes", &JsStats::max_bytes)
-      .field("liveBuffers", &JsStats::live_buffers)
-      .field("liveData", &JsStats::live_data)
-      .field("liveTensors", &JsStats::live_tensors)
-      .field("allocations", &JsStats::allocations)
-      .field("frees", &JsStats::frees)
-      .field("poolHits", &JsStats::pool_hits)
-      .field("poolMisses", &JsStats::pool_misses)
-      .field("compactions", &JsStats::compactions)
-      .field("bytesReleased", &JsStats::bytes_released)
-      .field("failedAllocations", &JsStats::failed_allocations)
-      .field("guardViolations", &JsStats::guard_violations)
-      .field("failedReleases", &JsStats::failed_releases);
-  function("lastError", &last_error);
-  function("stats", &stats);
-  function("liveObjects", &live_objects);
-  function("errorCodeNames", &error_code_names);
-  function("dtypeNames", &dtype_names);
-  function("version", &version);
-}

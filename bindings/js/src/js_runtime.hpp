@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include <tensormem/tensormem.hpp>
@@ -24,6 +25,7 @@ namespace tensormem::js {
 struct Entry {
   static constexpr const char* kNoun = "object";
   Tensor tensor;
+  std::uint32_t id = 0;  // what JavaScript shows: 1, 2, 3... per device, never reused
   bool is_data = false;  // a DeviceData (raw bytes) rather than a Tensor
 };
 
@@ -49,6 +51,12 @@ inline constexpr double kTwo32 = 4294967296.0;
 // so NaN, fractions and huge values are reported by value.
 inline constexpr int kScratchDoubles = 64;
 
+// The mailbox: doubles the runtime writes for JS to read after a call.
+namespace mailbox {
+inline constexpr int kCreatedId = 0;  // the id of the object the last call created
+inline constexpr int kSize = 4;
+}  // namespace mailbox
+
 // Layout of a description written by describe().
 namespace described {
 inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kFlags = 4, kNumel = 5, kShape = 6,
@@ -64,6 +72,7 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   [[nodiscard]] double* scratch() noexcept { return scratch_; }
+  [[nodiscard]] double* mailbox() noexcept { return mailbox_; }
   [[nodiscard]] Storage& storage() noexcept { return storage_; }
   [[nodiscard]] const EntryTable& entries() const noexcept { return entries_; }
   [[nodiscard]] std::size_t live_data() const noexcept { return live_data_; }
@@ -76,7 +85,10 @@ class Runtime {
   template <typename Make>
   double adopt_from(Make&& make, bool is_data) {
     entries_.reserve_one();
-    const Handle handle = entries_.insert(Entry{make(), is_data});
+    const std::uint32_t id = next_id_ + 1;
+    const Handle handle = entries_.insert(Entry{make(), id, is_data});
+    next_id_ = id;
+    mailbox_[mailbox::kCreatedId] = id;
     ++(is_data ? live_data_ : live_tensors_);
     return pack(handle);
   }
@@ -110,10 +122,7 @@ class Runtime {
   // `index` >= 0 names an element of a list argument ("shape[1]").
   static std::int64_t to_int(double value, const char* op, const char* what, int index = -1) {
     if (!(std::fabs(value) <= 9007199254740991.0) || value != std::trunc(value)) [[unlikely]] {
-      if (index >= 0) {
-        detail::raise(ErrorCode::kInvalidArgument, "{}: {}[{}] is {}; it must be an integer", op, what, index, value);
-      }
-      detail::raise(ErrorCode::kInvalidArgument, "{}: {} is {}; it must be an integer", op, what, value);
+      raise_not_int(value, op, what, index);
     }
     return static_cast<std::int64_t>(value);
   }
@@ -153,12 +162,22 @@ class Runtime {
   }
 
  private:
+  [[noreturn, gnu::cold]] static void raise_not_int(double value, const char* op, const char* what, int index) {
+    const std::string name = index >= 0 ? fmt::format("{}[{}]", what, index) : std::string(what);
+    // Integers past 2^53 are integers, but not exact ones: say so rather than "not an integer".
+    const bool too_large = value == std::trunc(value) && !std::isinf(value);
+    detail::raise(ErrorCode::kInvalidArgument, "{}: {} is {}; it must be {}", op, name, detail::format_number(value),
+                  too_large ? "at most 2^53 - 1 in magnitude (larger numbers are not exact)" : "an integer");
+  }
+
   alignas(16) double scratch_[kScratchDoubles] = {};
+  alignas(8) double mailbox_[mailbox::kSize] = {};
   std::int64_t ints_[kScratchDoubles] = {};  // scratch_ints() results
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
   std::size_t live_data_ = 0;
   std::size_t live_tensors_ = 0;
+  std::uint32_t next_id_ = 0;
 };
 
 }  // namespace tensormem::js

@@ -1,0 +1,126 @@
+// device.kernels: one method per kernel compiled into the wasm runtime
+// (C++ functions registered with TENSORMEM_KERNELS, see docs/kernels.md).
+// Every argument is checked and converted here first — only tensors of this
+// device and primitives are accepted, so no user code (a getter, valueOf)
+// can run between the checks and the call — and then the runtime checks the
+// declared constraints (dtype, ndim, contiguous, writable) before the kernel runs.
+import { TensorMemError, fail, show } from './errors.mjs';
+import { INTERNAL, handleOf, runtimeOf } from './resource.mjs';
+import { Tensor, isTensor } from './tensor.mjs';
+
+const signatures = new WeakMap();  // WebAssembly.Module -> its kernels' signatures
+
+// Argument kinds of tm_kernel_call (exports.cpp).
+const TENSOR = 0, NUMBER = 1, BIGINT = 2, BOOLEAN = 3;
+const MAX_ARGS = 32;
+const INT64_MIN = -(2n ** 63n), INT64_MAX = 2n ** 63n - 1n, UINT64_MAX = 2n ** 64n - 1n;
+
+// The signatures of the kernels in a runtime: [{name, doc, args, returns}].
+function kernelSignatures(rt) {
+  let list = signatures.get(rt.module);
+  if (list === undefined) {
+    list = [];
+    const count = rt.x.tm_kernel_count();
+    for (let i = 0; i < count; i++) {
+      const address = rt.x.tm_kernel_signature(i);
+      if (address < 0) rt.raise();
+      list.push(Object.freeze(JSON.parse(rt.string(address, rt.scratch()[rt.scratchIndex]))));
+    }
+    signatures.set(rt.module, Object.freeze(list));
+  }
+  return list;
+}
+
+// The frozen object of a device's kernel methods.
+export function kernelsOf(rt) {
+  const kernels = Object.create(null);
+  kernelSignatures(rt).forEach((signature, index) => {
+    if (signature.args.length > MAX_ARGS) {
+      fail('INVALID_ARGUMENT', `kernel ${signature.name} takes ${signature.args.length} arguments; at most ${MAX_ARGS} are supported`);
+    }
+    const call = (...args) => callKernel(rt, signature, index, args);
+    Object.defineProperties(call, { name: { value: signature.name }, signature: { value: signature, enumerable: true } });
+    kernels[signature.name] = Object.freeze(call);
+  });
+  return Object.freeze(kernels);
+}
+
+function wanted(arg) {
+  switch (arg.type) {
+    case 'tensor': case 'tensor_inout': return 'a Tensor';
+    case 'bool': return 'a boolean';
+    case 'int64': case 'uint64': return `an integer (${arg.type}; a number or a bigint)`;
+    case 'float32': case 'float64': return `a number (${arg.type})`;
+    default: return `an integer (${arg.type})`;
+  }
+}
+
+function callKernel(rt, signature, index, args) {
+  const name = signature.name;
+  if (!rt.alive) fail('DISPOSED', `${name}: the device was ${rt.lost === null ? 'disposed' : `lost (${rt.lost})`}`);
+  const params = signature.args;
+  const n = params.length;
+  if (args.length !== n) {
+    fail('INVALID_ARGUMENT', `${name}: takes ${n} argument${n === 1 ? '' : 's'} (${params.map((p) => p.name).join(', ')}), got ${args.length}`);
+  }
+  // 1. Every argument into locals: tensors by brand (no Proxy trap runs), primitives by typeof.
+  const kinds = new Array(n);
+  const values = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const param = params[i];
+    const value = args[i];
+    if (param.type === 'tensor' || param.type === 'tensor_inout') {
+      if (!isTensor(value)) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be a Tensor`);
+      if (runtimeOf(value) !== rt) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} (${value}) belongs to another device`);
+      kinds[i] = TENSOR;
+      values[i] = handleOf(value, name);
+    } else if (typeof value === 'number' && param.type !== 'bool') {
+      kinds[i] = NUMBER;
+      values[i] = value;
+    } else if (typeof value === 'bigint' && param.type !== 'bool' && !param.type.startsWith('float')) {
+      const unsigned = param.type === 'uint64';
+      if (unsigned ? value < 0n || value > UINT64_MAX : value < INT64_MIN || value > INT64_MAX) {
+        fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${value}n; it must be an integer in ` +
+          `[${unsigned ? 0 : INT64_MIN}, ${unsigned ? UINT64_MAX : INT64_MAX}] (${param.type})`);
+      }
+      kinds[i] = BIGINT;
+      values[i] = BigInt.asIntN(64, value);  // narrower types: the runtime checks the range
+    } else if (typeof value === 'boolean' && param.type === 'bool') {
+      kinds[i] = BOOLEAN;
+      values[i] = value ? 1 : 0;
+    } else {
+      fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be ${wanted(param)}`);
+    }
+  }
+  // 2. Into the scratch, right before the call.
+  const s = rt.scratch();
+  const b = rt.scratchIndex;
+  for (let i = 0; i < n; i++) {
+    s[b + 2 * i] = kinds[i];
+    if (kinds[i] === BIGINT) rt.heap(8)[b + 2 * i + 1] = values[i];
+    else s[b + 2 * i + 1] = values[i];
+  }
+  // 3. The call. A trap (unreachable, an out-of-bounds access, a stack
+  // overflow) leaves the instance in no known state: the device is lost.
+  let result;
+  try {
+    result = rt.x.tm_kernel_call(index, n);
+  } catch (error) {
+    if (error instanceof TensorMemError) throw error;
+    rt.lose(`kernel ${name} trapped: ${error?.message ?? error}`);
+    rt.shutdown();
+    throw new TensorMemError('KERNEL_FAILED', `${name} trapped (${error?.name ?? 'Error'}: ${error?.message ?? error}); ` +
+      'the device was lost and disposed: its wasm memory could be in any state');
+  }
+  if (result < 0) rt.raise();
+  const returns = signature.returns.type;
+  const out = rt.mailboxIndex + 1;
+  switch (returns) {
+    case 'tensor': return new Tensor(INTERNAL, rt, result, rt.scratch()[out]);
+    case 'void': return undefined;
+    case 'bool': return rt.scratch()[out] !== 0;
+    case 'int64': return rt.heap(8)[out];
+    case 'uint64': return rt.heap(9)[out];
+    default: return rt.scratch()[out];
+  }
+}
