@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the demo natively and for wasm and run it natively and under node; then build
-# the npm package and run the JavaScript demo and the example of docs/js-guide.md.
+# the npm package and run the JavaScript demo and the example of docs/js-guide.md; then
+# build the example kernel package against an installed tensormem and run its demo.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -24,3 +25,7 @@ node -e '
   const [doc, example] = ["docs/js-guide.md", "examples/js/guide-example.mjs"].map((f) => fs.readFileSync(f, "utf8"));
   if (!doc.includes(example.trimEnd())) throw new Error("docs/js-guide.md must show examples/js/guide-example.mjs as it is");'
 node --import ./examples/js/resolve-tensormem.mjs examples/js/guide-example.mjs
+
+TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-example-kernels.sh"
+printf '\n===== examples/kernels/demo.mjs: C++ kernels on views, file after file =====\n'
+node examples/kernels/demo.mjs

@@ -26,3 +26,9 @@ test('the guide example runs and the guide shows it verbatim', async () => {
   await run(process.execPath, ['--import', './examples/js/resolve-tensormem.mjs', 'examples/js/guide-example.mjs'],
     { cwd: repo, env });
 });
+
+test('the kernel demo analyses file after file in wasm with a flat heap', async () => {
+  const { stdout } = await run(process.execPath, ['examples/kernels/demo.mjs'], { cwd: repo, env });
+  assert.match(stdout, /file 6: tone 9000 Hz -> peak/);
+  assert.match(stdout, /wasm heap flat at [\d.]+ MiB from file 2 on; nothing left live/);
+});

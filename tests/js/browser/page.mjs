@@ -4,6 +4,8 @@
 //   wasmUrl  Device.create({ wasmUrl }) points at the same file served under /alt/
 //            (its name comes in ?wasm=)
 //   worker   the default scenario inside a module Web Worker
+//   kernels  the example kernel package (audio-kernels, served at /kernels/): a
+//            spectrogram computed in wasm on one channel of interleaved stereo
 // The result ({ mode, version, checks, stats } or { mode, error }) goes to
 // window.__tensormem and into the page.
 import { Device, TensorMemError, version } from '/pkg/index.mjs';
@@ -88,9 +90,43 @@ async function scenario(mode) {
   return { version, checks, stats };
 }
 
+async function kernelScenario() {
+  const { Device: KernelDevice, TensorMemError: KernelError } = await import('/kernels/index.mjs');
+  const checks = [];
+  const check = (name, ok, detail) => checks.push(ok ? { name, ok: true } : { name, ok: false, detail: String(detail) });
+  const device = await KernelDevice.create({ maxMemory: 64 << 20 });
+  check('the package lists its kernels', Object.keys(device.kernels).join() === 'rowRms,spectrogram',
+    Object.keys(device.kernels));
+  const rate = 8192;
+  const pcm = new Float32Array(2 * rate);
+  for (let i = 0; i < rate; i++) pcm[2 * i] = Math.sin((2 * Math.PI * 1000 * i) / rate);
+  const peak = device.scope(() => {
+    const left = device.tensor(pcm, { shape: [rate, 2] }).select(1, 0);  // one channel: a strided view
+    const spectrogram = device.kernels.spectrogram(left, 1024, 256);
+    check('spectrogram shape', spectrogram.shape.join() === '29,513', spectrogram.shape);
+    const perBin = device.kernels.rowRms(spectrogram.transpose()).read();
+    return perBin.indexOf(Math.max(...perBin));
+  });
+  check('the 1000 Hz tone peaks in bin 125', peak === 125, peak);
+  const ints = device.tensor(new Int32Array(2048));
+  try {
+    device.kernels.spectrogram(ints, 1024, 256);
+    check('a wrong dtype is refused', false, 'no error');
+  } catch (e) {
+    check('a wrong dtype is refused, as a TensorMemError of either package',
+      e instanceof KernelError && e instanceof TensorMemError && e.code === 'DTYPE_MISMATCH',
+      `${e?.name} ${e?.code}: ${e?.message}`);
+  }
+  ints.dispose();
+  const stats = device.getMemoryStats();
+  check('nothing left live', stats.liveTensors === 0 && stats.liveBuffers === 0, JSON.stringify(stats));
+  device.dispose();
+  return { version, checks, stats };
+}
+
 async function report(mode) {
   try {
-    return { mode, ...(await scenario(mode)) };
+    return { mode, ...(await (mode === 'kernels' ? kernelScenario() : scenario(mode))) };
   } catch (e) {
     return { mode, error: `${e?.name}: ${e?.message}\n${e?.stack ?? ''}` };
   }

@@ -5,7 +5,8 @@
 // Last line: "browser: N passed, M failed"; non-zero exit on any failure. The server and
 // the browser stop by themselves: every wait has a timeout, and a hard deadline exits.
 //
-// Env: TENSORMEM_JS_PACKAGE (the package directory), TENSORMEM_JS_TOOLS (where
+// Env: TENSORMEM_JS_PACKAGE (the package directory), TENSORMEM_EXAMPLE_KERNELS_PACKAGE
+// (the audio-kernels package, for the kernels mode), TENSORMEM_JS_TOOLS (where
 // playwright-core is installed), TENSORMEM_CHROMIUM (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -19,7 +20,9 @@ const root = path.resolve(here, '../../..');
 const pkgDir = process.env.TENSORMEM_JS_PACKAGE ?? path.join(root, 'build/wasm/bindings/js/package');
 const toolsDir = process.env.TENSORMEM_JS_TOOLS ?? path.join(root, 'build/js-tools');
 const chromiumPath = process.env.TENSORMEM_CHROMIUM ?? '/usr/bin/chromium';
-const modes = ['default', 'wasmUrl', 'worker'];
+const kernelsDir = process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ??
+  path.join(root, 'build/example-kernels/build/audio-kernels');
+const modes = ['default', 'wasmUrl', 'worker', 'kernels'];
 const PAGE_TIMEOUT_MS = 30_000;
 const DEADLINE_MS = 120_000;
 
@@ -47,7 +50,7 @@ const MIME = {
   '.cjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain',
 };
 // URL prefix -> directory. /alt/ serves the package again, for the wasmUrl mode.
-const mounts = [['/pkg/', pkgDir], ['/alt/', pkgDir], ['/', here]];
+const mounts = [['/pkg/', pkgDir], ['/alt/', pkgDir], ['/kernels/', kernelsDir], ['/', here]];
 const requests = []; // { mode, path, status, type }
 let currentMode = '';
 
@@ -149,7 +152,7 @@ async function runMode(mode) {
   const bad = mine.filter((r) => r.status >= 400);
   check(`[${mode}] every request served`, bad.length === 0, bad.map((r) => `${r.path} ${r.status}`).join(', '));
   const wasm = mine.filter((r) => r.path.endsWith('.wasm'));
-  const want = mode === 'wasmUrl' ? `/alt/${wasmName}` : `/pkg/${wasmName}`;
+  const want = { wasmUrl: `/alt/${wasmName}`, kernels: `/kernels/${wasmName}` }[mode] ?? `/pkg/${wasmName}`;
   check(`[${mode}] the .wasm came from ${want} as application/wasm`,
     wasm.length === 1 && wasm[0].path === want && wasm[0].type === 'application/wasm',
     JSON.stringify(wasm));

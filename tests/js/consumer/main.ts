@@ -49,6 +49,7 @@ function describe(code: ErrorCode): string {
     case 'MEMORY_LIMIT': return 'maxMemory reached';
     case 'OUT_OF_MEMORY': return 'wasm heap exhausted';
     case 'READ_ONLY': return 'view repeats elements';
+    case 'KERNEL_FAILED': return 'a kernel threw or trapped';
     default: {
       const unreachable: never = code;
       return unreachable;
