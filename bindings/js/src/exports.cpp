@@ -99,16 +99,17 @@ EMSCRIPTEN_KEEPALIVE double tm_version() {
   return TENSORMEM_VERSION_MAJOR * 10000.0 + TENSORMEM_VERSION_MINOR * 100.0 + TENSORMEM_VERSION_PATCH;
 }
 
-// max_bytes: Infinity for no limit; heap_max: the most the wasm memory can
-// ever hold (the loader reads it from the module). Returns 0 or -code.
-EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug,
-                                    double heap_max) {
+// max_bytes: Infinity for no limit. Returns 0 or -code.
+EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug) {
   try {
     KernelRegistry::global().check();
     PoolOptions options;
     if (max_bytes != INFINITY) {
       const std::int64_t limit = Runtime::to_int(max_bytes, "Device.create", "maxMemory");
       if (limit <= 0) detail::raise(ErrorCode::kInvalidArgument, "Device.create: maxMemory {} must be positive", limit);
+      // The most the wasm memory can ever hold (-sMAXIMUM_MEMORY): a larger
+      // limit could never bind, and past 2^32 it would not fit size_t.
+      constexpr double heap_max = TENSORMEM_WASM_MAXIMUM_MEMORY;
       if (static_cast<double>(limit) > heap_max) {
         detail::raise(ErrorCode::kInvalidArgument,
                       "Device.create: maxMemory {} is more than the wasm heap can ever hold ({} bytes); use "
