@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -457,16 +458,18 @@ EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
       detail::raise(ErrorCode::kInvalidArgument, "{}: {} arguments; at most {} are supported", kernel.name(), count,
                     kMaxArgs);
     }
-    // Copies of the input tensors: each retains its buffer for the call.
-    Tensor inputs[kMaxArgs];
+    // Copies of the input tensors: each retains its buffer for the call, and an
+    // in-place kernel that reassigns its Tensor& changes only the copy.
+    // Optional: constructing all kMaxArgs tensors on every call would cost more
+    // than a small kernel.
+    std::optional<Tensor> inputs[kMaxArgs];
     KernelValue values[kMaxArgs];
     const double* slots = rt.scratch();
     for (int a = 0; a < count; ++a) {
       const double kind = slots[2 * a];
       const double value = slots[2 * a + 1];
       if (kind == 0) {
-        inputs[a] = rt.tensor(value);
-        values[a] = KernelValue::of(inputs[a]);
+        values[a] = KernelValue::of(inputs[a].emplace(rt.tensor(value)));
       } else if (kind == 1) {
         values[a] = KernelValue::of_number(value);
       } else if (kind == 2) {
