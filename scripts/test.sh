@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build build/{native,asan,wasm} and run ctest in each; build the npm package and run the
 # JS checks (node's test runner, the TypeScript consumer of the packed tarball, headless
-# Chromium); smoke-run the benchmarks. Ends with one line "N passed, N failed" (summed over
-# every test run) after the time each step took. Exits non-zero if anything failed.
+# Chromium for the package and for the memory inspector's page); smoke-run the benchmarks.
+# Ends with one line "N passed, N failed" (summed over every test run) after the time each
+# step took. Exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -103,6 +104,10 @@ if timed "build npm package" env TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-
 else
   problems+=("npm package: build failed (scripts/build-js.sh)")
 fi
+
+# The memory inspector's page in Chromium, on a generated snapshot (needs no wasm build).
+timed "inspector (chromium)" run_counted "inspector (chromium)" "${TM_BUILD}/js-inspector.log" \
+  '^inspector: [0-9]+ passed, [0-9]+ failed' node "${TM_ROOT}/tests/js/inspector/run.mjs"
 
 # ---- benchmarks: a very short run of each, so they keep compiling and running ----
 
