@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build build/{native,asan,wasm} and run ctest in each; build the npm package and the
 # example kernel package (against an installed tensormem) and run the JS checks (node's
-# test runner, the TypeScript consumer of the packed tarballs, headless Chromium);
-# smoke-run the benchmarks. Ends with one line "N passed, N failed" (summed over
-# every test run) after the time each step took. Exits non-zero if anything failed.
+# test runner, the TypeScript consumer of the packed tarballs, headless Chromium for the
+# packages and for the memory inspector's page); smoke-run the benchmarks. Ends with one
+# line "N passed, N failed" (summed over every test run) after the time each step took.
+# Exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -105,6 +106,10 @@ if timed "build npm package" env TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-
 else
   problems+=("npm packages: build failed (scripts/build-js.sh, scripts/build-example-kernels.sh)")
 fi
+
+# The memory inspector's page in Chromium, on a generated snapshot (needs no wasm build).
+timed "inspector (chromium)" run_counted "inspector (chromium)" "${TM_BUILD}/js-inspector.log" \
+  '^inspector: [0-9]+ passed, [0-9]+ failed' node "${TM_ROOT}/tests/js/inspector/run.mjs"
 
 # ---- benchmarks: a very short run of each, so they keep compiling and running ----
 
