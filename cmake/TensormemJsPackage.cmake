@@ -98,7 +98,7 @@ function(tensormem_add_js_package name)
 
   # Re-assembled whenever the module, a TYPES file or the JS layer changes.
   file(GLOB _tm_js_layer CONFIGURE_DEPENDS "${TENSORMEM_JS_DIR}/lib/*.mjs" "${TENSORMEM_JS_DIR}/index.*"
-    "${TENSORMEM_JS_DIR}/tools/*.mjs")
+    "${TENSORMEM_JS_DIR}/tools/*.mjs" "${TENSORMEM_JS_DIR}/inspector/*" "${TENSORMEM_JS_DIR}/bin/*")
   set(stamp "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}.package.stamp")
   add_custom_command(OUTPUT "${stamp}"
     COMMAND "${TENSORMEM_NODE}" "${TENSORMEM_JS_DIR}/tools/make-package.mjs" ${args}
