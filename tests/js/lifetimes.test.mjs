@@ -365,3 +365,22 @@ test('an async scope owns what its own task creates, not what other code creates
   outsider.dispose();
   assert.deepEqual(liveCounts(device), zeroCounts);
 });
+
+test('own properties defined on a tensor (dispose, constructor) cannot keep it from its scope or break the runtime', async (t) => {
+  const device = await withDevice(t);
+  let inner;
+  device.scope(() => {
+    inner = device.zeros([1]);
+    Object.defineProperty(inner, 'dispose', { value() {} });
+    Object.defineProperty(inner, 'constructor', { get() { throw new Error('constructor getter'); } });
+  });
+  assert.equal(inner.isDisposed, true);
+  const outer = device.zeros([1]);
+  Object.defineProperty(outer, 'constructor', { get() { throw new Error('constructor getter'); } });
+  Object.defineProperty(outer, 'id', { value: 12345 });
+  await new Promise((resolve) => setTimeout(resolve, 0));  // the deferred registration ran
+  const [{ id }] = device.liveAllocations();
+  outer.dispose();
+  expectError(() => outer.get(0), 'DISPOSED', `get: Tensor #${id} was disposed`);
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});

@@ -1,10 +1,12 @@
 // The JS side of one device's runtime: the raw exports, views of the wasm
 // heap, the scratch area, error translation, and the bookkeeping of object
 // lifetimes (scopes and the finalization safety net). Internal to the package.
-import { ARRAY_TYPES, DTYPES } from './dtype.mjs';
+import {
+  ARRAY_TYPES, DTYPES, MAX_DIMS, arrayLength, attachedLength, isArray, typedArrayName,
+} from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
-import { kHandle, kKept, kRegister } from './resource.mjs';
+import { internalsOf } from './resource.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -20,6 +22,7 @@ export class Runtime {
     this.alive = true;
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8
+    this.localBuffer = null;           // see borrowLocal()
     this.scope = null;                 // the scope being run synchronously
     this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
     this.pending = [];                 // objects not yet registered for finalization
@@ -61,23 +64,47 @@ export class Runtime {
     return heap.length !== 0 ? heap : this.refresh()[1];
   }
 
-  // Writes a list of integers (a shape, dims, an index) to the scratch; its
-  // length. Values are checked by the runtime; types are checked here.
+  // Writes a list of integers (a shape, dims) to the scratch; its length.
+  // The list is read into a local buffer first: its getters and a Proxy's
+  // traps run then, and may call other ops (which use the scratch), dispose
+  // objects or grow the heap; the scratch is written only after the last of
+  // them, and the caller resolves handles only after this returns. Types are
+  // checked here, values by the runtime.
   putInts(list, op, what) {
-    if (!Array.isArray(list)) {
-      if (!ArrayBuffer.isView(list) || list instanceof DataView) {
-        fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
-      }
+    const local = this.borrowLocal();
+    const n = readInts(list, local, op, what);
+    this.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
+    return n;
+  }
+
+  // A list of integers as putInts() reads it, copied into a new array (for
+  // an argument that goes to the scratch only after other calls).
+  copyInts(list, op, what) {
+    const local = new Float64Array(SCRATCH_DOUBLES);
+    const n = readInts(list, local, op, what);
+    if (n > SCRATCH_DOUBLES) {
+      fail('INVALID_SHAPE', `${op}: ${what} has ${n} values; at most ${MAX_DIMS} are supported`);
     }
-    const n = list.length;
+    return Array.from(local.subarray(0, n));
+  }
+
+  // A buffer of SCRATCH_DOUBLES for reading a list argument. It leaves the
+  // pool while in use, so a call made from inside the list (a getter) gets
+  // its own; one lost to an error is simply replaced.
+  borrowLocal() {
+    const local = this.localBuffer;
+    if (local === null) return new Float64Array(SCRATCH_DOUBLES);
+    this.localBuffer = null;
+    return local;
+  }
+
+  // Copies local[0, count) to the scratch and returns local to the pool. No
+  // user code may run from here to the export call that reads the scratch.
+  toScratch(local, count) {
     const s = this.scratch();
     const base = this.scratchIndex;
-    for (let i = 0; i < n && i < SCRATCH_DOUBLES; i++) {
-      const v = list[i];
-      if (typeof v === 'number') s[base + i] = v;
-      else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be an integer`);
-    }
-    return n;
+    for (let i = 0; i < count; i++) s[base + i] = local[i];
+    this.localBuffer = local;
   }
 
   // A number argument, type-checked; its value is checked by the runtime.
@@ -85,7 +112,8 @@ export class Runtime {
   // argument is optional (slice bounds, squeeze's dim).
   static num(value, op, what) {
     if (typeof value === 'number' && value === value) return value;
-    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be an integer`);
+    const expected = typeof value === 'number' ? 'an integer' : 'a number';
+    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be ${expected}`);
   }
 
   // Throws the runtime's last error.
@@ -98,12 +126,12 @@ export class Runtime {
   // Called by every new object. Registration with the FinalizationRegistry
   // costs ~500 ns, more than most operations, so it is deferred to a
   // microtask: objects disposed in the same synchronous turn never pay it.
-  track(object) {
+  track(object, handle) {
     const scope = this.scope !== null || this.asyncScopes !== 0 ? this.currentScope() : null;
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(object.id, callerStack());
+    if (this.stacks !== null) this.stacks.set(handle, callerStack());
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -113,17 +141,17 @@ export class Runtime {
   }
 
   // Called by dispose(): the common create-then-dispose pattern leaves nothing pending.
-  untrack(object) {
+  untrack(object, handle) {
     const pending = this.pending;
     if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
-    if (this.stacks !== null) this.stacks.delete(object.id);
+    if (this.stacks !== null) this.stacks.delete(handle);
   }
 
   flush() {
     this.flushQueued = false;
     const pending = this.pending;
     this.pending = [];
-    for (const object of pending) object[kRegister](this.registry);
+    for (const object of pending) internalsOf(object).register(object, this.registry);
   }
 
   heldValue(handle, kind) {
@@ -207,8 +235,8 @@ export class Runtime {
     for (const object of scope.objects) {
       if (returned.has(object)) {
         if (heir !== null) heir.objects.push(object);
-      } else if (!object[kKept]) {
-        try { object.dispose(); } catch (error) { firstError ??= error; }
+      } else if (!internalsOf(object).kept(object)) {
+        try { internalsOf(object).dispose(object); } catch (error) { firstError ??= error; }
       }
     }
     if (firstError !== undefined) throw firstError;
@@ -223,6 +251,27 @@ export class Runtime {
     this.pending = [];
     this.stacks?.clear();
   }
+}
+
+// list[0, n) into out (as much as it holds) as numbers; n. A typed array is
+// read through the built-in getters, an array (or a Proxy of one) element by
+// element, which runs their getters and traps.
+function readInts(list, out, op, what) {
+  let n;
+  if (isArray(list)) {
+    n = arrayLength(list, op, what);
+  } else {
+    const name = typedArrayName(list);
+    if (name === undefined) fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
+    n = attachedLength(list, name, op, what);
+  }
+  const count = n < out.length ? n : out.length;
+  for (let i = 0; i < count; i++) {
+    const v = list[i];
+    if (typeof v === 'number') out[i] = v;
+    else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be a number`);
+  }
+  return n;
 }
 
 // The creation stack, without the package's own frames.
@@ -256,7 +305,7 @@ function unlink(innermost, scope) {
 // Objects reachable from a scope's result through arrays and plain objects.
 function collectReturned(value, into, depth) {
   if (value === null || typeof value !== 'object' || depth > 32) return;
-  if (typeof value[kHandle] === 'number') {
+  if (internalsOf(value) !== null) {
     into.add(value);
   } else if (Array.isArray(value)) {
     for (const item of value) collectReturned(item, into, depth + 1);
