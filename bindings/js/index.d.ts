@@ -304,8 +304,11 @@ export class Device {
   // --- lifetimes ---
   /**
    * Runs fn; every tensor and buffer created while it runs is disposed when it
-   * returns, except what it returns (also inside arrays and plain objects) and
-   * what device.keep() marked. Returned objects move to the enclosing scope.
+   * returns, except what it returns (also inside arrays, the data properties
+   * of plain objects, Map keys and values, Set members) and what device.keep()
+   * marked. Returned objects move to the enclosing scope. The scope always
+   * closes: if fn throws, or examining its result does (a `then` getter, a
+   * Proxy trap), everything is disposed and the error propagates.
    * Async fn: the scope stays open until its promise settles; in node it
    * collects only what its own async task creates (AsyncLocalStorage), in
    * browsers whatever is created while it is the innermost open scope.

@@ -2,7 +2,7 @@
 // heap, the scratch area, error translation, and the bookkeeping of object
 // lifetimes (scopes and the finalization safety net). Internal to the package.
 import {
-  ARRAY_TYPES, DTYPES, MAX_DIMS, arrayLength, attachedLength, isArray, typedArrayName,
+  ARRAY_TYPES, DTYPES, MAX_DIMS, arrayLength, attachedLength, isArray, isRevoked, typedArrayName,
 } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
@@ -194,20 +194,26 @@ export class Runtime {
     return scope;
   }
 
+  // The scope closes whatever fn and its result do: fn may throw, and
+  // examining the result runs user code (a `then` getter, a Proxy trap, an
+  // array element's getter) that may throw too; then the scope closes as if
+  // fn had thrown that error.
   runScope(fn) {
     if (typeof fn !== 'function') fail('INVALID_ARGUMENT', `scope: fn is ${show(fn)}; it must be a function`);
     const scope = { objects: [], parent: this.currentScope(), closed: false };
     const outer = this.scope;
     this.scope = scope;
-    let result;
+    let result, then;
     try {
       result = asyncContext === null ? fn() : asyncContext.run(scope, fn);
+      const object = result !== null && (typeof result === 'object' || typeof result === 'function');
+      then = object && !isRevoked(result) ? result.then : undefined;
     } catch (error) {
       this.scope = outer;
       this.closeScope(scope, undefined);
       throw error;
     }
-    if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
+    if (typeof then !== 'function') {
       this.scope = outer;
       this.closeScope(scope, result);
       return result;
@@ -221,25 +227,38 @@ export class Runtime {
       else if (this.scope === scope) this.scope = openScope(outer);
       else unlink(this.scope, scope);  // scopes opened after it are still open
     };
-    return Promise.resolve(result).then(
+    // Not Promise.resolve(result), which reads result.constructor and can
+    // throw here; resolving with a thenable never throws (it rejects).
+    return new Promise((resolve) => resolve(result)).then(
       (value) => { settle(); this.closeScope(scope, value); return value; },
       (error) => { settle(); this.closeScope(scope, undefined); throw error; });
   }
 
+  // Disposes the scope's objects except those the result holds (they move to
+  // the enclosing open scope) and those kept. If examining the result throws,
+  // nothing counts as returned and that error is thrown after the disposal.
   closeScope(scope, result) {
     scope.closed = true;
     const returned = new Set();
-    collectReturned(result, returned, 0);
+    let examining;
+    try {
+      collectReturned(result, returned);
+    } catch (error) {
+      examining = { error };
+      returned.clear();
+    }
     const heir = openScope(scope.parent);
     let firstError;
     for (const object of scope.objects) {
+      const internals = internalsOf(object);
       if (returned.has(object)) {
         if (heir !== null) heir.objects.push(object);
-      } else if (!internalsOf(object).kept(object)) {
-        try { internalsOf(object).dispose(object); } catch (error) { firstError ??= error; }
+      } else if (!internals.kept(object)) {
+        try { internals.dispose(object); } catch (error) { firstError ??= { error }; }
       }
     }
-    if (firstError !== undefined) throw firstError;
+    if (examining !== undefined) throw examining.error;
+    if (firstError !== undefined) throw firstError.error;
   }
 
   // --- the end -----------------------------------------------------------------------
@@ -302,16 +321,55 @@ function unlink(innermost, scope) {
   }
 }
 
-// Objects reachable from a scope's result through arrays and plain objects.
-function collectReturned(value, into, depth) {
-  if (value === null || typeof value !== 'object' || depth > 32) return;
-  if (internalsOf(value) !== null) {
-    into.add(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collectReturned(item, into, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    for (const key of Object.keys(value)) collectReturned(value[key], into, depth + 1);
-  } else if (value instanceof Map || value instanceof Set) {
-    for (const item of value.values()) collectReturned(item, into, depth + 1);
+// The Tensors and DeviceData a scope's result holds: its elements if it is
+// an array, the values of its own enumerable data properties if it is a plain
+// object (getters are not called), the keys and values of a Map, the members
+// of a Set, and so on through what those hold. Each object is visited once,
+// so cycles and shared parts cost nothing extra.
+function collectReturned(result, into) {
+  const seen = new Set();
+  const pending = [result];
+  const visit = (value) => {
+    if (value !== null && typeof value === 'object') pending.push(value);
+  };
+  while (pending.length !== 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object' || seen.has(value) || isRevoked(value)) continue;
+    seen.add(value);
+    if (internalsOf(value) !== null) {
+      into.add(value);
+    } else if (Array.isArray(value)) {
+      const n = value.length;
+      for (let i = 0; i < n; i++) visit(value[i]);
+    } else if (isMap(value)) {
+      mapForEach(value, (item, key) => { visit(key); visit(item); });
+    } else if (isSet(value)) {
+      setForEach(value, visit);
+    } else {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) continue;
+      for (const key of Object.keys(value)) {
+        const property = Object.getOwnPropertyDescriptor(value, key);
+        if (property !== undefined && 'value' in property) visit(property.value);
+      }
+    }
   }
 }
+
+// Maps and Sets by their internal slots (the `size` getters throw for
+// anything else), iterated by the built-in forEach: no user code for real ones.
+const uncurry = (fn) => Function.prototype.call.bind(fn);
+const mapSize = uncurry(Object.getOwnPropertyDescriptor(Map.prototype, 'size').get);
+const setSize = uncurry(Object.getOwnPropertyDescriptor(Set.prototype, 'size').get);
+const mapForEach = uncurry(Map.prototype.forEach);
+const setForEach = uncurry(Set.prototype.forEach);
+const hasSlot = (size) => (value) => {
+  try {
+    size(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const isMap = hasSlot(mapSize);
+const isSet = hasSlot(setSize);
