@@ -496,3 +496,13 @@ test('tensor(): a view of the device\'s own heap is copied correctly when the al
   assert.equal(device.getMemoryStats().liveTensors, counts.liveTensors + held.length + 1);
   for (const h of held) h.dispose();
 });
+
+test('tensor(): a view of the device\'s heap is taken before the options, whose getters may grow the heap', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const source = device.tensor(new Int32Array([4, 5, 6]));
+  let held = [];
+  const copy = device.tensor(source.view(), { get dtype() { held = growHeap(device); return 'float64'; } });
+  assert.ok(held.length > 0);
+  assert.deepEqual(copy.toArray(), [4, 5, 6]);
+  for (const h of held) h.dispose();
+});

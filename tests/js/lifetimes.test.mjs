@@ -489,6 +489,11 @@ test('own properties defined on a tensor (dispose, constructor) cannot keep it f
   await new Promise((resolve) => setTimeout(resolve, 0));  // the deferred registration ran
   const [{ id }] = device.liveAllocations();
   outer.dispose();
+  for (const object of [device.zeros([1]), device.createData(1)]) {
+    Object.defineProperty(object, 'dispose', { value() {} });
+    object[Symbol.dispose]();  // what `using` calls
+    assert.equal(object.isDisposed, true);
+  }
   expectError(() => outer.get(0), 'DISPOSED', `get: Tensor #${id} was disposed`);
   assert.deepEqual(liveCounts(device), zeroCounts);
 });

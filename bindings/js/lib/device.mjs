@@ -3,7 +3,7 @@ import { checkedView } from './checked_view.mjs';
 import { DeviceData, addressOf, byteLengthOf, isDeviceData } from './device_data.mjs';
 import {
   BOOL, INT64, MAX_DIMS, bytesOf, dtypeIndex, dtypeOfArray, elementOf, isArray, isRevoked, listLength, newElements,
-  typedArrayLength, typedArrayName, typedArraySet, typedElements,
+  outsideHeap, typedArrayLength, typedArrayName, typedArraySet, typedElements,
 } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { instantiate } from './loader.mjs';
@@ -138,12 +138,16 @@ export class Device {
     return createTensor(this.#live('zeros'), dtypeIndex(dtype, 'zeros'), shape, 1, 'zeros');
   }
 
-  // Every user value is read first (options, the shape, the first element of
-  // nested arrays), then the tensor is allocated, which checks the shape and
-  // the memory limit; nested arrays are then read into a local array (their
-  // getters run) and copied in after the tensor and the heap are looked up again.
+  // Every user value is read first, in argument order (a typed array, taken
+  // now, is copied if it views this device's heap, which code in the options
+  // could grow; the options; the shape; the first element of nested arrays),
+  // then the tensor is allocated, which checks the shape and the memory
+  // limit; nested arrays are then read into a local array (their getters
+  // run) and copied in after the tensor and the heap are looked up again.
   tensor(values, options = {}) {
     const rt = this.#live('tensor');
+    const name = typedArrayName(values);
+    const source = name === undefined ? values : outsideHeap(values, name, rt.heap(3).buffer, 'tensor');
     if (options === null || typeof options !== 'object' || isRevoked(options)) {
       fail('INVALID_ARGUMENT', `tensor: options is ${show(options)}; it must be an object`);
     }
@@ -151,12 +155,10 @@ export class Device {
     const shapeOption = options.shape;
     let k = dtype === undefined ? -1 : dtypeIndex(dtype, 'tensor');
     const shape = shapeOption === undefined ? undefined : rt.copyInts(shapeOption, 'tensor', 'shape');
-    const name = typedArrayName(values);
     if (name !== undefined) {
       if (k < 0) k = dtypeOfArray(name);
       if (k < 0) fail('INVALID_ARGUMENT', `tensor: values is ${show(values)}, which holds no tensormem dtype`);
-      // A copy if `values` views this device's heap, which the allocation may grow.
-      const elements = typedElements(values, name, k, rt.heap(3).buffer, 'tensor');
+      const elements = typedElements(source, name, k, null, 'tensor');
       const count = typedArrayLength(elements);
       const t = createTensor(rt, k, shape ?? [count], 0, 'empty');
       return this.#filled(t, count, (m) => typedArraySet(rt.heap(k), elements, m.first));
@@ -272,7 +274,7 @@ export class Device {
   compact() { return this.performIntensiveCleanup(); }
 
   dispose() { this.#rt?.shutdown(); }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#rt?.shutdown(); }
 
   toString() { return `Device(${this.isDisposed ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }

@@ -56,7 +56,7 @@ export class DeviceData {
   get id() { return this.#h; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#dispose(); }
 
   #live(op) {
     if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('DeviceData', this.#rt, this.#h, op);

@@ -168,6 +168,20 @@ export function elementOf(value, k, op, what, i) {
   return fail('INVALID_ARGUMENT', `${op}: ${name} is ${show(value)}; ${element} must be ${accepted}`);
 }
 
+const TYPED_ARRAYS = new Map([Uint8ClampedArray, ...ARRAY_TYPES].map((Type) => [Type.name, Type]));
+
+/**
+ * A typed array named `name`, or a copy of it when it lies in `heapBuffer`
+ * (the device's wasm memory, which an allocation or user code may detach).
+ */
+export function outsideHeap(view, name, heapBuffer, op) {
+  const n = attachedLength(view, name, op, 'values');
+  if (bufferOf(view) !== heapBuffer) return view;
+  const copy = allocate(TYPED_ARRAYS.get(name), n, op);
+  typedArraySet(copy, view, 0);
+  return copy;
+}
+
 /**
  * The elements of a typed array (named `name`, as typedArrayName gave) as a
  * typed array of dtype k: the view itself when it already is one and lies

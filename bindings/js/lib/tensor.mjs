@@ -77,7 +77,7 @@ export class Tensor {
   get id() { return this.#h; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#dispose(); }
 
   #live(op) {
     if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('Tensor', this.#rt, this.#h, op);
