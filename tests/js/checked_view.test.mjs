@@ -72,6 +72,11 @@ test('after disposeData every read and write through the view throws DISPOSED', 
   expectError(() => { view[0] = 123; }, 'DISPOSED', disposedMessage);
   expectError(() => view[999], 'DISPOSED', disposedMessage);  // disposal is reported before bounds
   expectError(() => [...view], 'DISPOSED', disposedMessage);
+  const empty = device.createData(2);
+  const none = device.readDataView(empty, 'float32');
+  assert.deepEqual([...none], []);
+  empty.dispose();
+  expectError(() => [...none], 'DISPOSED', disposedMessage);  // an empty view too
 });
 
 test('a view of a disposed buffer stays invalid when the pool reuses the block', async (t) => {

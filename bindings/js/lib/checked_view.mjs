@@ -43,7 +43,9 @@ function locate(view, key, i) {
   return view.first + i;
 }
 
+// Iterating checks the buffer is alive even when the view has no elements.
 function* elements(view) {
+  if (!isDataLive(view.data)) fail('DISPOSED', DISPOSED_MESSAGE);
   for (let i = 0; i < view.length; i++) yield handler.get(view, String(i));
 }
 
