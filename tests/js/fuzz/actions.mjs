@@ -549,7 +549,7 @@ const actions = {
     }
     if (this.rng.chance(0.08) && specs.length > 0) {
       specs[this.rng.int(specs.length)] = this.rng.pick([{ start: 0 }, '0:1', 1n, NaN, 0.5, [], [0, 1, 1, 1],
-        [this.rng.pick(BAD_INTEGERS), 1], this.coercible(0)]);
+        [this.rng.pick(BAD_INTEGERS.filter((v) => v !== null)), 1], this.coercible(0)]);  // null is an open end
       valid = false;
     }
     const effective = specs.map((s) => (Array.isArray(s) ? s.slice() : s));
