@@ -494,6 +494,11 @@ test('own properties defined on a tensor (dispose, constructor) cannot keep it f
     object[Symbol.dispose]();  // what `using` calls
     assert.equal(object.isDisposed, true);
   }
+  for (const object of [device.zeros([1]), device.createData(1)]) {
+    Object.defineProperty(object, 'isDisposed', { value: true });
+    assert.doesNotMatch(String(object), /disposed/);  // toString reads the object's own state
+    object.dispose();
+  }
   expectError(() => outer.get(0), 'DISPOSED', `get: Tensor #${id} was disposed`);
   assert.deepEqual(liveCounts(device), zeroCounts);
 });

@@ -276,7 +276,7 @@ export class Device {
   dispose() { this.#rt?.shutdown(); }
   [Symbol.dispose]() { this.#rt?.shutdown(); }
 
-  toString() { return `Device(${this.isDisposed ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
+  toString() { return `Device(${!this.#rt.alive ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 

@@ -89,7 +89,10 @@ export class DeviceData {
 
 
   get [Symbol.toStringTag]() { return 'DeviceData'; }
-  toString() { return `DeviceData(#${this.#h}, ${this.#byteLength} bytes${this.isDisposed ? ', disposed' : ''})`; }
+  toString() {
+    const disposed = (this.#state & DISPOSED) !== 0 || !this.#rt.alive;
+    return `DeviceData(#${this.#h}, ${this.#byteLength} bytes${disposed ? ', disposed' : ''})`;
+  }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 

@@ -399,7 +399,7 @@ export class Tensor {
 
   get [Symbol.toStringTag]() { return 'Tensor'; }
   toString() {
-    if (this.isDisposed) return `Tensor(#${this.#h}, ${DTYPES[this.#k]}, disposed)`;
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) return `Tensor(#${this.#h}, ${DTYPES[this.#k]}, disposed)`;
     return `Tensor(#${this.#h}, ${DTYPES[this.#k]}, [${this.#layout().shape.join(', ')}])`;
   }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
