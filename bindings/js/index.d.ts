@@ -175,9 +175,10 @@ export interface DeviceData {
  * A checked, typed-array-like view of a DeviceData: reads and writes check the
  * buffer is alive (else DISPOSED "View is no longer valid: buffer has been
  * disposed") and the index (else OUT_OF_BOUNDS "Index 999 out of bounds for
- * array of length 3"); it stays valid when the wasm memory grows. Each access
- * goes through a Proxy trap (hundreds of ns): for loops use tensor get/set,
- * read/write.
+ * array of length 3"); it stays valid when the wasm memory grows. Values
+ * written are converted as Tensor.set converts them (see ElementFor). It
+ * cannot be frozen or sealed. Each access goes through a Proxy trap (hundreds
+ * of ns): for loops use tensor get/set, read/write.
  */
 export interface CheckedView<D extends DType = DType> extends Iterable<ElementFor[D]> {
   [index: number]: ElementFor[D];
