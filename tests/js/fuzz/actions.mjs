@@ -985,18 +985,26 @@ const actions = {
       if (plan.throwsInFn) throw new HostileError('scope fn');
       return plan.value;
     };
-    const body = async () => {
+    // The scope is the model's current one only while the body's own code
+    // runs: what other code does while the body awaits belongs to no scope
+    // (in node, AsyncLocalStorage carries a scope to its own continuations).
+    const segment = (fn) => {
       this.scopes.push(scope);
       try {
-        this.scopeBody(scope, 1 + this.rng.int(2));
-        await null;
-        this.scopeBody(scope, this.rng.int(2));
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        this.scopeBody(scope, 1);
-        return finish();
+        return fn();
       } finally {
         this.scopes.pop();
       }
+    };
+    const body = async () => {
+      segment(() => this.scopeBody(scope, 1 + this.rng.int(2)));
+      await null;
+      segment(() => this.scopeBody(scope, this.rng.int(2)));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return segment(() => {
+        this.scopeBody(scope, 1);
+        return finish();
+      });
     };
     const syncWithThenable = () => {
       this.scopes.push(scope);
@@ -1010,10 +1018,16 @@ const actions = {
       }
     };
     const label = thenable ? 'await device.scope(() => thenable)' : 'await device.scope(async fn)';
-    const outcome = await this.attemptAsync(label, () => {
+    const pending = this.attemptAsync(label, () => {
       effects = this.effectStack[this.effectStack.length - 1];
       return this.device.scope(thenable ? syncWithThenable : body);
     });
+    if (!thenable && this.rng.chance(0.5)) {
+      // Other code runs while the scope is pending.
+      this.note('while the async scope is pending:');
+      this.scopeBody(null, 1 + this.rng.int(3));
+    }
+    const outcome = await pending;
     if (plan === undefined) {
       this.closeScope(scope, new Set());
       return;
