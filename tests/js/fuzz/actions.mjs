@@ -1,17 +1,13 @@
 // The fuzzer's actions: one public method each, its arguments, and what the
 // model expects of it. Installed on Fuzzer.prototype.
-import { Fuzzer, FuzzFailure, bufferOf } from './fuzzer.mjs';
+import { Fuzzer, FuzzFailure } from './fuzzer.mjs';
 import {
-  ARRAY_TYPES, BOOL, DTYPES, INT64, Invalid, MAX_DIMS, ModelBuffer, acceptsElement, aliases, asRead, contentOf,
-  convertElement, convertList, convertTyped, expanded, flattened, indices, isBig, isInt, narrowed, permuted, position,
-  product, readElement, reshaped, rowMajorStrides, selected, sliced, squeezed, storeElement, transposed, unsqueezed,
+  ARRAY_TYPES, BOOL, DTYPES, INT64, Invalid, MAX_DIMS, ModelBuffer, acceptsElement, aliases, contentOf, convertElement,
+  convertList, convertTyped, expanded, flattened, indices, isInt, narrowed, permuted, position, product, readElement,
+  reshaped, rowMajorStrides, sameArray, sameValues, selected, sliced, squeezed, storeElement, transposed, unsqueezed,
 } from './model.mjs';
 import { BAD_INTEGERS, HostileError, TYPED_ARRAYS, badElement, detached, elementValue, revokedProxy, show } from './values.mjs';
 
-const sameValues = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]) ||
-  (typeof v === 'number' && typeof b[i] === 'number' && Number.isNaN(v) && Number.isNaN(b[i])) ||
-  (v === 0 && b[i] === 0));
-const sameArray = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 const SIZES = [0, 1, 2, 3, 4, 5, 6];
 const itemsize = (k) => ARRAY_TYPES[k].BYTES_PER_ELEMENT;
 

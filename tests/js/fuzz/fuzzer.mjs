@@ -18,14 +18,8 @@
 //
 // A failure throws FuzzFailure naming the seed and the step, with the trace
 // of the last calls; the same seed replays the same calls.
-import {
-  ARRAY_TYPES, BOOL, DTYPES, INT64, Invalid, MAX_DIMS, ModelBuffer, acceptsElement, aliases, asRead, contentOf,
-  convertElement, convertList, convertTyped, expanded, flattened, indices, isBig, isInt, narrowed, permuted, position,
-  product, readElement, reshaped, rowMajorStrides, selected, sliced, squeezed, storeElement, transposed, unsqueezed,
-} from './model.mjs';
+import { DTYPES, ModelBuffer, contentOf, isInt, product, sameArray, sameValues } from './model.mjs';
 import { BAD_INTEGERS, HostileError, detached, revokedProxy, show } from './values.mjs';
-
-export { HostileError };
 
 const KNOWN_CODES = new Set(['DISPOSED', 'OUT_OF_BOUNDS', 'INVALID_SHAPE', 'INVALID_ARGUMENT', 'NOT_VIEWABLE',
   'NOT_CONTIGUOUS', 'DTYPE_MISMATCH', 'MEMORY_LIMIT', 'OUT_OF_MEMORY', 'READ_ONLY']);
@@ -80,10 +74,6 @@ export class Random {
     return entries[entries.length - 1][1];
   }
 }
-
-const sameArray = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (v === b[i]));
-const sameValues = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]) ||
-  (typeof v === 'number' && typeof b[i] === 'number' && Number.isNaN(v) && Number.isNaN(b[i])));
 
 export class Fuzzer {
   constructor(pkg, { seed, steps, log = null }) {

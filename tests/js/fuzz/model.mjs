@@ -22,6 +22,9 @@ export class Invalid extends Error {}
 const invalid = (why) => { throw new Invalid(why); };
 
 export const product = (shape) => shape.reduce((a, b) => a * b, 1);
+export const sameArray = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+/** Element lists equal as stored values: -0 is not 0, NaN is NaN. */
+export const sameValues = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 export const isInt = (v) => typeof v === 'number' && Number.isSafeInteger(v);
 
 /** Bytes of one buffer; `known` is false when its contents are unspecified (empty(), a stale source). */
@@ -115,8 +118,6 @@ export function convertList(values, k) {
   return out;
 }
 
-/** A converted element as read() gives it back. */
-export const asRead = (k, stored) => (k === BOOL ? (stored !== 0 ? 1 : 0) : stored);
 
 // --- layouts of view ops: the result's shape and, for each result index, the source index ---
 
