@@ -18,6 +18,7 @@
 //
 // A failure throws FuzzFailure naming the seed and the step, with the trace
 // of the last calls; the same seed replays the same calls.
+import { coercible } from '../support.mjs';
 import { DTYPES, ModelBuffer, contentOf, isInt, product, sameArray, sameValues } from './model.mjs';
 import { BAD_INTEGERS, HostileError, detached, revokedProxy, show } from './values.mjs';
 
@@ -87,7 +88,7 @@ export class Fuzzer {
     this.stats = { calls: 0, episodes: 0, outcomes: {} };
     this.effectStack = [];
     this.callbackDepth = 0;
-    this.coercions = 0;
+    this.coercions = { count: 0 };  // calls of any coercible's valueOf/toString
   }
 
   // --- bookkeeping ---------------------------------------------------------------
@@ -140,7 +141,7 @@ export class Fuzzer {
       () => revokedProxy({}), () => 'options', () => null,
     ])();
     this.note(`Device.create(bad ${show(options)})`);
-    const coercions = this.coercions;
+    const coercions = this.coercions.count;
     let device;
     try {
       device = await this.pkg.Device.create(options);
@@ -154,7 +155,7 @@ export class Fuzzer {
       this.fail('Device.create accepted bad options');
     }
     if (reads > 1) this.fail(`Device.create read an option ${reads} times`);
-    if (this.coercions !== coercions) this.fail('Device.create coerced an option');
+    if (this.coercions.count !== coercions) this.fail('Device.create coerced an option');
   }
 
   // Calls a prototype method, not whatever an own property of the object says.
@@ -213,7 +214,7 @@ export class Fuzzer {
     this.note(label);
     const effects = { threw: false, disposed: new Set(), device: false, grew: false };
     this.effectStack.push(effects);
-    const coercions = this.coercions;
+    const coercions = this.coercions.count;
     this.stats.calls++;
     let outcome;
     try {
@@ -224,7 +225,7 @@ export class Fuzzer {
       this.effectStack.pop();
     }
     if (this.failure !== undefined) throw this.failure;
-    if (this.coercions !== coercions) this.fail(`${label}: a value was coerced (valueOf or toString ran)`);
+    if (this.coercions.count !== coercions) this.fail(`${label}: a value was coerced (valueOf or toString ran)`);
     return outcome;
   }
 
@@ -232,7 +233,7 @@ export class Fuzzer {
     this.note(label);
     const effects = { threw: false, disposed: new Set(), device: false, grew: false };
     this.effectStack.push(effects);
-    const coercions = this.coercions;
+    const coercions = this.coercions.count;
     this.stats.calls++;
     let outcome;
     try {
@@ -243,7 +244,7 @@ export class Fuzzer {
       this.effectStack.pop();
     }
     if (this.failure !== undefined) throw this.failure;
-    if (this.coercions !== coercions) this.fail(`${label}: a value was coerced (valueOf or toString ran)`);
+    if (this.coercions.count !== coercions) this.fail(`${label}: a value was coerced (valueOf or toString ran)`);
     return outcome;
   }
 
@@ -369,8 +370,7 @@ export class Fuzzer {
 
   // An object whose valueOf/toString must never be called.
   coercible(value) {
-    const bump = () => { this.coercions++; return value; };
-    return { valueOf: bump, toString: bump, [Symbol.toPrimitive]: bump };
+    return coercible(value, this.coercions);
   }
 
   // --- argument generators ----------------------------------------------------------

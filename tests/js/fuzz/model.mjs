@@ -9,6 +9,10 @@
 // value (copies). From then on the model predicts every read through any view
 // of a buffer from the buffer's bytes.
 
+import { indices, product, rowMajorStrides } from '../support.mjs';
+
+export { indices, product, rowMajorStrides };
+
 export const DTYPES = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64',
   'bool'];
 export const ARRAY_TYPES = [Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array,
@@ -21,7 +25,6 @@ export const isBig = (k) => k === INT64 || k === UINT64;
 export class Invalid extends Error {}
 const invalid = (why) => { throw new Invalid(why); };
 
-export const product = (shape) => shape.reduce((a, b) => a * b, 1);
 export const sameArray = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 /** Element lists equal as stored values: -0 is not 0, NaN is NaN. */
 export const sameValues = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
@@ -36,31 +39,6 @@ export class ModelBuffer {
   elements(k) {
     const Type = ARRAY_TYPES[k];
     return new Type(this.bytes.buffer, 0, Math.floor(this.bytes.length / Type.BYTES_PER_ELEMENT));
-  }
-}
-
-export function rowMajorStrides(shape) {
-  const strides = new Array(shape.length);
-  let stride = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = stride;
-    stride *= Math.max(shape[d], 1);
-  }
-  return strides;
-}
-
-/** Every index of `shape`, row-major. */
-export function* indices(shape) {
-  if (shape.some((s) => s === 0)) return;
-  const index = new Array(shape.length).fill(0);
-  for (;;) {
-    yield index.slice();
-    let d = shape.length - 1;
-    for (; d >= 0; d--) {
-      if (++index[d] < shape[d]) break;
-      index[d] = 0;
-    }
-    if (d < 0) return;
   }
 }
 

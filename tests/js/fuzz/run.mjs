@@ -12,9 +12,8 @@
 // build/wasm/bindings/js/package (bash scripts/build-js.sh builds it). A
 // failure prints the seed, the step and the last calls; rerun that seed with
 // --steps <step+1> --verbose to see it happen.
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as pkg from '../support.mjs';
 import { Fuzzer } from './actions.mjs';
 
 const { values: args } = parseArgs({
@@ -35,10 +34,6 @@ function parseSeeds(text) {
   }
   return seeds;
 }
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const packageDir = process.env.TENSORMEM_JS_PACKAGE || path.join(repo, 'build', 'wasm', 'bindings', 'js', 'package');
-const pkg = await import(pathToFileURL(path.join(packageDir, 'index.mjs')).href);
 
 const steps = Number(args.steps);
 const started = Date.now();

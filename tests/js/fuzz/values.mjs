@@ -18,11 +18,7 @@ export const TYPED_ARRAYS = [Float32Array, Float64Array, Int8Array, Uint8Array, 
 export const BAD_INTEGERS = [NaN, 0.5, -1.5, Infinity, -Infinity, 2 ** 53, -(2 ** 53), 1e308, '1', '', 1n, -1n,
   Symbol('index'), null, true, false];
 
-export function detached(Type = Float32Array, length = 4) {
-  const array = new Type(length);
-  structuredClone(array.buffer, { transfer: [array.buffer] });
-  return array;
-}
+export { detached } from '../support.mjs';
 
 export function revokedProxy(target = []) {
   const { proxy, revoke } = Proxy.revocable(target, {});
