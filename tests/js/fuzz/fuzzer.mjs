@@ -183,8 +183,12 @@ export class Fuzzer {
     return { type: 'tensor', obj, k, buf, shape, strides, offset, ...extra };
   }
 
+  // A live object to use. Not a helper: a helper's heap view is an argument of
+  // the call being made, and disposing it from a callback would leave the
+  // call a stale view, whose contents nobody promises.
   live(type, filter = () => true) {
-    const list = this.entries.filter((e) => !e.disposed && (type === undefined || e.type === type) && filter(e));
+    const list = this.entries.filter((e) => !e.disposed && !e.helper && (type === undefined || e.type === type) &&
+      filter(e));
     return list.length === 0 ? null : this.rng.pick(list);
   }
 
