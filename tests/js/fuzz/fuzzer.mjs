@@ -112,7 +112,7 @@ export class Fuzzer {
     if (this.rng.chance(0.1)) await this.badCreate();
     const options = this.rng.weighted([[4, {}], [2, { maxMemory: Infinity }], [1, { maxMemory: 8 * MiB }],
       [1, { debug: true }], [1, { autoCompact: false, compactThreshold: 0.5 }]]);
-    this.note(`Device.create(${JSON.stringify(options)})`);
+    this.note(`Device.create({${Object.entries(options).map(([key, value]) => `${key}: ${value}`).join(', ')}})`);
     this.device = await this.pkg.Device.create(options);
     this.deviceAlive = true;
     this.limited = options.maxMemory !== Infinity;
