@@ -40,7 +40,13 @@ export type DTypeOfArray<A> =
   A extends Int32Array ? 'int32' : A extends Uint32Array ? 'uint32' :
   A extends BigInt64Array ? 'int64' : A extends BigUint64Array ? 'uint64' : never;
 
-/** One element as JS sees it: number, bigint for 64-bit integers, boolean for bool. */
+/**
+ * One element as JS sees it: number, bigint for 64-bit integers, boolean for bool.
+ * Element values passed in (set, write, tensor, checked views) are numbers,
+ * booleans or bigints, converted as typed arrays convert them (int64/uint64
+ * take integral numbers too; bool stores truthiness as 0 or 1); any other
+ * value is INVALID_ARGUMENT, and nothing is coerced: no valueOf or toString runs.
+ */
 export interface ElementFor {
   float32: number; float64: number;
   int8: number; uint8: number; int16: number; uint16: number; int32: number; uint32: number;
@@ -69,6 +75,13 @@ export type ErrorCode =
  * Every failure is a TensorMemError. The message names the offending values,
  * e.g. "Slice stop 10 is out of bounds for dimension of size 3 (dim 0 of shape [3])".
  * After any error the device stays usable and nothing leaks.
+ *
+ * Integer arguments (indices, dims, sizes, slice bounds, byte offsets) are
+ * numbers: a bigint, string, Symbol or object is INVALID_ARGUMENT, never
+ * converted. A detached typed array or ArrayBuffer passed anywhere is
+ * INVALID_ARGUMENT. User code that runs inside a call (a getter or Proxy trap
+ * of an array argument) cannot redirect it: arguments are read before any
+ * object is resolved or memory touched, and what such code throws propagates.
  */
 export class TensorMemError extends Error {
   readonly name: 'TensorMemError';
@@ -163,9 +176,10 @@ export interface DeviceData {
  * A checked, typed-array-like view of a DeviceData: reads and writes check the
  * buffer is alive (else DISPOSED "View is no longer valid: buffer has been
  * disposed") and the index (else OUT_OF_BOUNDS "Index 999 out of bounds for
- * array of length 3"); it stays valid when the wasm memory grows. Each access
- * goes through a Proxy trap (hundreds of ns): for loops use tensor get/set,
- * read/write.
+ * array of length 3"); it stays valid when the wasm memory grows. Values
+ * written are converted as Tensor.set converts them (see ElementFor). It
+ * cannot be frozen or sealed. Each access goes through a Proxy trap (hundreds
+ * of ns): for loops use tensor get/set, read/write.
  */
 export interface CheckedView<D extends DType = DType> extends Iterable<ElementFor[D]> {
   [index: number]: ElementFor[D];
@@ -240,11 +254,11 @@ export interface Tensor<D extends DType = DType> {
   set(value: ElementFor[D] | number, ...index: number[]): void;
   /** Copy in logical (row-major) order. */
   read(): TypedArrayFor[D];
-  /** The same into `out` (this dtype's typed array, exactly `size` elements), without allocating; returns out. */
+  /** The same into `out` (this dtype's typed array, exactly `size` elements), without allocating; returns out. Bool reads as 0 or 1. */
   read<O extends TypedArrayFor[D]>(out: O): O;
   /** Nested arrays in logical order (a scalar for 0-d). */
   toArray(): NestedArray<ElementFor[D]>;
-  /** Copies `values` (row-major, exactly `size` of them) in, converting as typed arrays do. */
+  /** Copies `values` (row-major, exactly `size` of them) in, converting as typed arrays do; a failed write changes nothing. */
   write(values: ArrayLike<number> | ArrayLike<bigint> | TypedArrayFor[DType]): void;
 
   /** Releases this view. Idempotent. The buffer lives while other views hold it. */
@@ -302,8 +316,11 @@ export class Device {
   // --- lifetimes ---
   /**
    * Runs fn; every tensor and buffer created while it runs is disposed when it
-   * returns, except what it returns (also inside arrays and plain objects) and
-   * what device.keep() marked. Returned objects move to the enclosing scope.
+   * returns, except what it returns (also inside arrays, the data properties
+   * of plain objects, Map keys and values, Set members) and what device.keep()
+   * marked. Returned objects move to the enclosing scope. The scope always
+   * closes: if fn throws, or examining its result does (a `then` getter, a
+   * Proxy trap), everything is disposed and the error propagates.
    * Async fn: the scope stays open until its promise settles; in node it
    * collects only what its own async task creates (AsyncLocalStorage), in
    * browsers whatever is created while it is the innermost open scope.

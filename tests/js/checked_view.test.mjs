@@ -2,7 +2,7 @@
 // dispose and out-of-range indices, and survives wasm memory growth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectError, withDevice, growHeap } from './support.mjs';
+import { expectError, withDevice, growHeap, coercible } from './support.mjs';
 
 const disposedMessage = /View is no longer valid: buffer has been disposed/;
 
@@ -72,6 +72,11 @@ test('after disposeData every read and write through the view throws DISPOSED', 
   expectError(() => { view[0] = 123; }, 'DISPOSED', disposedMessage);
   expectError(() => view[999], 'DISPOSED', disposedMessage);  // disposal is reported before bounds
   expectError(() => [...view], 'DISPOSED', disposedMessage);
+  const empty = device.createData(2);
+  const none = device.readDataView(empty, 'float32');
+  assert.deepEqual([...none], []);
+  empty.dispose();
+  expectError(() => [...none], 'DISPOSED', disposedMessage);  // an empty view too
 });
 
 test('a view of a disposed buffer stays invalid when the pool reuses the block', async (t) => {
@@ -124,4 +129,63 @@ test('a checked view is iterable', async (t) => {
   let sum = 0;
   for (const x of view) sum += x;
   assert.equal(sum, 18);
+});
+
+test('a value whose valueOf would dispose the data is refused before anything is written', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createData(16);
+  const view = device.readDataView(data, 'float32');
+  let next;
+  const hostile = { valueOf() { data.dispose(); next = device.createData(16); return 42; } };
+  expectError(() => { view[0] = hostile; }, 'INVALID_ARGUMENT',
+    'checked view: the value for element 0 is an object; a float32 element must be a number, a boolean or a bigint');
+  assert.equal(next, undefined);
+  assert.equal(data.isDisposed, false);
+  const calls = { count: 0 };
+  expectError(() => { view[1] = coercible(1, calls); }, 'INVALID_ARGUMENT');
+  expectError(() => { view[1] = '1'; }, 'INVALID_ARGUMENT');
+  assert.equal(calls.count, 0);
+  assert.deepEqual([...view], [0, 0, 0, 0]);
+  view[2] = true;
+  view[3] = 5n;
+  assert.deepEqual([...view], [0, 0, 1, 5]);
+});
+
+test('int64 and uint64 checked views take bigints and integral numbers; other values are INVALID_ARGUMENT', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createData(16);
+  const longs = device.readDataView(data, 'int64');
+  longs[0] = 1;
+  longs[1] = -2n;
+  assert.deepEqual([...longs], [1n, -2n]);
+  const ulongs = device.readDataView(data, 'uint64');
+  ulongs[0] = 2 ** 53;
+  assert.equal(ulongs[0], 2n ** 53n);
+  expectError(() => { longs[0] = 1.5; }, 'INVALID_ARGUMENT',
+    'checked view: the value for element 0 is 1.5; an int64 element must be a bigint, an integral number or a boolean');
+  expectError(() => { ulongs[1] = 'x'; }, 'INVALID_ARGUMENT',
+    'checked view: the value for element 1 is "x"; a uint64 element must be a bigint, an integral number or a boolean');
+  assert.equal(ulongs[0], 2n ** 53n);
+});
+
+test('an own isDisposed defined on a DeviceData cannot revive its disposed view', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createDataWithBuffer(new Uint8Array([1, 2, 3, 4]));
+  const view = device.readDataView(data);
+  Object.defineProperty(data, 'isDisposed', { value: false });
+  data.dispose();
+  device.createDataWithBuffer(new Uint8Array(4).fill(7));  // the block data had
+  expectError(() => view[0], 'DISPOSED', 'View is no longer valid: buffer has been disposed');
+  expectError(() => { view[0] = 1; }, 'DISPOSED', 'View is no longer valid: buffer has been disposed');
+  assert.equal(view.isValid, false);
+});
+
+test('a checked view cannot be frozen, sealed or given another prototype', async (t) => {
+  const device = await withDevice(t);
+  const view = device.readDataView(device.createData(4));
+  expectError(() => Object.freeze(view), 'INVALID_ARGUMENT', 'A checked view cannot be frozen, sealed or made non-extensible');
+  expectError(() => Object.preventExtensions(view), 'INVALID_ARGUMENT');
+  expectError(() => Object.setPrototypeOf(view, null), 'INVALID_ARGUMENT', 'A checked view has no prototype to set');
+  view[0] = 9;
+  assert.deepEqual(Object.getOwnPropertyDescriptor(view, '0'), { value: 9, writable: true, enumerable: true, configurable: true });
 });

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  Device, TensorMemError, version, packageDir, entryUrl, expectError, withDevice, growHeap,
+  Device, TensorMemError, version, packageDir, entryUrl, expectError, expectRejection, withDevice, growHeap,
 } from './support.mjs';
 
 const run = promisify(execFile);
@@ -130,4 +130,21 @@ test('TensorMemError is exported and is what the package throws', async (t) => {
   }
   assert.ok(caught instanceof TensorMemError);
   assert.equal(Object.getPrototypeOf(TensorMemError.prototype), Error.prototype);
+});
+
+test('Device.create reads each option once; a revoked Proxy as options is INVALID_ARGUMENT', async () => {
+  const reads = {};
+  const options = {};
+  for (const [key, value] of Object.entries({ maxMemory: 64 * 1024 * 1024, compactThreshold: 0.5, autoCompact: false,
+    debug: false, wasmUrl: undefined, wasmBinary: undefined, locateFile: undefined })) {
+    Object.defineProperty(options, key, { get() { reads[key] = (reads[key] ?? 0) + 1; return value; } });
+  }
+  const device = await Device.create(options);
+  assert.deepEqual(Object.values(reads), [1, 1, 1, 1, 1, 1, 1]);
+  assert.deepEqual(device.options, { maxMemory: 64 * 1024 * 1024, compactThreshold: 0.5, autoCompact: false, debug: false });
+  device.dispose();
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  await expectRejection(() => Device.create(proxy), 'INVALID_ARGUMENT',
+    'Device.create: options is a revoked Proxy; it must be an object');
 });

@@ -2,7 +2,7 @@
 // data.view(), readData, writeData, disposeData, fromData.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectError, expectRejection, withDevice, liveCounts, growHeap } from './support.mjs';
+import { expectError, expectRejection, withDevice, liveCounts, growHeap, detached } from './support.mjs';
 
 test('createData makes a zero-filled buffer with id, byteLength and device', async (t) => {
   const device = await withDevice(t);
@@ -200,4 +200,71 @@ test('fromData refuses a shape larger than the buffer', async (t) => {
   const data = device.createData(16);
   expectError(() => device.fromData(data, 'float32', [5]), ['INVALID_SHAPE', 'OUT_OF_BOUNDS']);
   assert.equal(device.getMemoryStats().liveTensors, 0);
+});
+
+test('createDataWithBuffer copies a view of the device\'s own heap correctly when the allocation grows the heap', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const source = device.createDataWithBuffer(Uint8Array.from({ length: 4096 }, (_, i) => i % 251));
+  const expected = Array.from(source.view());
+  const heapBefore = device.getMemoryStats().wasmHeapBytes;
+  const held = [];
+  let copy;
+  do {  // until the copy's allocation is the one that grows the heap
+    copy = device.createDataWithBuffer(source.view());
+    held.push(copy);
+  } while (device.getMemoryStats().wasmHeapBytes === heapBefore);
+  assert.deepEqual(Array.from(copy.view()), expected);
+  assert.equal(device.getMemoryStats().liveData, held.length + 1);
+  for (const h of held) h.dispose();
+});
+
+test('detached buffers are INVALID_ARGUMENT naming them, and leave nothing behind', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createData(8);
+  const before = liveCounts(device);
+  const transferred = new ArrayBuffer(8);
+  structuredClone(transferred, { transfer: [transferred] });
+  const detachedView = new DataView(new ArrayBuffer(8));
+  structuredClone(detachedView.buffer, { transfer: [detachedView.buffer] });
+  const why = 'its buffer was transferred or resized, or it viewed wasm memory that has grown since';
+  expectError(() => device.createDataWithBuffer(detached(Uint16Array)), 'INVALID_ARGUMENT',
+    `createDataWithBuffer: buffer is a detached Uint16Array: ${why}`);
+  expectError(() => device.createDataWithBuffer(transferred), 'INVALID_ARGUMENT',
+    'createDataWithBuffer: buffer is a detached ArrayBuffer: it was transferred');
+  expectError(() => device.createDataWithBuffer(detachedView), 'INVALID_ARGUMENT',
+    `createDataWithBuffer: buffer is a detached DataView: ${why}`);
+  await expectRejection(() => device.writeData(data, detached(Float64Array)), 'INVALID_ARGUMENT',
+    `writeData: buffer is a detached Float64Array: ${why}`);
+  assert.deepEqual(liveCounts(device), before);
+  // Empty buffers that are not detached are fine.
+  assert.equal(device.createDataWithBuffer(new ArrayBuffer(0)).byteLength, 0);
+  await device.writeData(data, new Uint8Array(0), 8);
+});
+
+test('own properties defined on a DeviceData cannot widen readData and writeData', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createDataWithBuffer(new Uint8Array([1, 2, 3, 4]));
+  const id = data.id;
+  device.createDataWithBuffer(new Uint8Array(64).fill(0xab));
+  Object.defineProperty(data, 'byteLength', { value: 4096 });
+  Object.defineProperty(data, 'id', { value: -1 });
+  assert.deepEqual(Array.from(new Uint8Array(await device.readData(data))), [1, 2, 3, 4]);
+  await expectRejection(() => device.writeData(data, new Uint8Array(8)), 'OUT_OF_BOUNDS',
+    `writeData: 8 bytes at byteOffset 0 do not fit in DeviceData #${id} of 4 bytes`);
+  expectError(() => device.fromData(data, 'float32', [1024]), 'OUT_OF_BOUNDS');
+});
+
+test('writeData byteOffset is an integer number, never coerced', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createData(8);
+  let calls = 0;
+  for (const [offset, shown] of [[1n, '1n'], ['1', '"1"'], [{ valueOf() { calls++; return 1; } }, 'an object'],
+    [2 ** 53, '9007199254740992'], [Infinity, 'Infinity']]) {
+    const code = typeof offset === 'number' ? ['INVALID_ARGUMENT', 'OUT_OF_BOUNDS'] : 'INVALID_ARGUMENT';
+    await expectRejection(() => device.writeData(data, new Uint8Array(1), offset), code,
+      new RegExp(`^writeData: (1 bytes at )?byteOffset (is )?${shown}[ ;]`));
+  }
+  assert.equal(calls, 0);
+  await device.writeData(data, new Uint8Array([5]), -0);
+  assert.equal(data.view()[0], 5);
 });

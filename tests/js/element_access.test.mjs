@@ -2,7 +2,9 @@
 // get/set, read/toArray/write, the zero-copy view(), and value conversion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectError, withDevice, iota, build } from './support.mjs';
+import {
+  expectError, withDevice, iota, build, liveCounts, growHeap, detached, withGetter, coercible,
+} from './support.mjs';
 
 const typedCases = [
   [Float32Array, 'float32'], [Float64Array, 'float64'], [Int8Array, 'int8'], [Uint8Array, 'uint8'],
@@ -307,4 +309,200 @@ test('read(out) copies into a caller-provided typed array, also from strided vie
     'read: out has 5 elements for a tensor of shape [2, 3] (6 elements)');
   const ints = device.tensor(new BigInt64Array([1n, 2n]));
   assert.deepEqual([...ints.read(new BigInt64Array(2))], [1n, 2n]);
+});
+
+// --- user code inside a call ------------------------------------------------------
+
+test('write: a values getter that disposes the tensor cannot redirect the write', async (t) => {
+  const device = await withDevice(t);
+  const target = device.zeros([4]);
+  const address = target.view().byteOffset;
+  let other;
+  const values = withGetter([1, 2, 3, 4], 1, () => {
+    target.dispose();
+    other = device.zeros([4]);  // the same size class: the block target had
+  });
+  expectError(() => target.write(values), 'DISPOSED', `write: Tensor #${target.id} was disposed`);
+  assert.equal(other.view().byteOffset, address);
+  assert.deepEqual(other.toArray(), [0, 0, 0, 0]);
+});
+
+test('write: a values getter that grows the heap still writes every value', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const target = device.zeros([2, 2]);
+  const strided = target.transpose(0, 1);
+  let held = [];
+  target.write(withGetter([1, 2, 3, 4], 2, () => { held = growHeap(device); }));
+  assert.deepEqual(target.toArray(), [[1, 2], [3, 4]]);
+  strided.write(withGetter([5, 6, 7, 8], 0, () => { held.push(...growHeap(device)); }));
+  assert.deepEqual(target.toArray(), [[5, 7], [6, 8]]);
+  for (const h of held) h.dispose();
+});
+
+test('write: a failed write changes nothing', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor([1, 2, 3, 4]);
+  expectError(() => m.write([9, 9, 'x', 9]), 'INVALID_ARGUMENT',
+    'write: values[2] is "x"; a float32 element must be a number, a boolean or a bigint');
+  expectError(() => m.transpose(0, 0).write([9, 9, 9, {}]), 'INVALID_ARGUMENT',
+    'write: values[3] is an object; a float32 element must be a number, a boolean or a bigint');
+  assert.deepEqual(m.toArray(), [1, 2, 3, 4]);
+});
+
+test('read(out): the length getter of out is never called, so it cannot swap the tensor', async (t) => {
+  const device = await withDevice(t);
+  const source = device.tensor([1, 2, 3, 4]);
+  const out = new Float32Array(4);
+  let calls = 0;
+  Object.defineProperty(out, 'length', {
+    get() {
+      calls++;
+      source.dispose();
+      device.tensor([9, 9, 9, 9]);
+      return 4;
+    },
+  });
+  assert.equal(source.read(out), out);
+  assert.deepEqual([...new Float32Array(out.buffer)], [1, 2, 3, 4]);
+  assert.equal(calls, 0);
+  class Sneaky extends Float32Array {
+    get length() { calls++; return 1; }
+  }
+  source.read(new Sneaky(4));
+  assert.equal(calls, 0);
+  expectError(() => source.read(new Proxy(new Float32Array(4), {})), 'INVALID_ARGUMENT',
+    'read: out is a Float32Array; a float32 tensor reads into a Float32Array');
+  expectError(() => source.read(detached(Float32Array)), 'INVALID_ARGUMENT',
+    'read: out is a detached Float32Array: its buffer was transferred or resized, or it viewed wasm memory that ' +
+    'has grown since');
+});
+
+test('indices are numbers: bigints, Symbols, strings and objects are INVALID_ARGUMENT on every path, never coerced', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor([[1, 2], [3, 4]]);
+  const deep = device.zeros([1, 1, 1, 1, 2]);
+  void m.shape;  // described: get and set take their fast paths first
+  const calls = { count: 0 };
+  const cases = [
+    [1n, '1n'], [Symbol('i'), 'Symbol(i)'], ['1', '"1"'], [coercible(1, calls), 'an object'], [true, 'true'],
+    [null, 'null'], [[1], 'an array of length 1'],
+  ];
+  for (const [index, shown] of cases) {
+    expectError(() => m.get(0, index), 'INVALID_ARGUMENT', `get: index[1] is ${shown}; it must be a number`);
+    expectError(() => m.set(5, index, 0), 'INVALID_ARGUMENT', `set: index[0] is ${shown}; it must be a number`);
+    expectError(() => deep.get(0, 0, 0, 0, index), 'INVALID_ARGUMENT', `get: index[4] is ${shown}; it must be a number`);
+    expectError(() => m.select(0, index), 'INVALID_ARGUMENT', `select: index is ${shown}; it must be a number`);
+    expectError(() => m.narrow(index, 0, 1), 'INVALID_ARGUMENT', `narrow: dim is ${shown}; it must be a number`);
+    expectError(() => m.transpose(index, 0), 'INVALID_ARGUMENT', `transpose: dim0 is ${shown}; it must be a number`);
+    if (index !== null) {  // null is an open end
+      expectError(() => m.slice([[0, index]]), 'INVALID_ARGUMENT', `slice: stop is ${shown}; it must be a number`);
+    }
+    expectError(() => m.reshape([4, index]), 'INVALID_ARGUMENT', `reshape: shape[1] is ${shown}; it must be a number`);
+  }
+  expectError(() => m.get(0, NaN), 'INVALID_ARGUMENT', 'get: index[1] is NaN; it must be an integer');
+  assert.equal(calls.count, 0);
+  assert.deepEqual(m.toArray(), [[1, 2], [3, 4]]);
+  // In range, a number index works on both paths, negatives through the slow one.
+  assert.equal(m.get(1, -1), 4);
+  assert.equal(m.get(-0, 1), 2);
+});
+
+test('get and set with more than 8 indices are INVALID_ARGUMENT', async (t) => {
+  const device = await withDevice(t);
+  const m = device.zeros([2, 3]);
+  expectError(() => m.get(0, 0, 0, 0, 0, 0, 0, 0, 0), 'INVALID_ARGUMENT',
+    '9 indices for a tensor of shape [2, 3] (2 dims)');
+  expectError(() => m.set(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 'INVALID_ARGUMENT',
+    '10 indices for a tensor of shape [2, 3] (2 dims)');
+});
+
+test('element values are numbers, booleans or bigints: anything else is INVALID_ARGUMENT, never coerced', async (t) => {
+  const device = await withDevice(t);
+  const f = device.zeros([2]);
+  const i = device.zeros([2], 'int64');
+  const b = device.zeros([2], 'bool');
+  const calls = { count: 0 };
+  for (const value of [coercible(1, calls), '1', Symbol('v'), null, undefined, [1]]) {
+    const shown = typeof value === 'symbol' ? 'Symbol(v)' : undefined;
+    expectError(() => f.set(value, 0), 'INVALID_ARGUMENT', shown && `set: value is ${shown}; a float32 element must be a number, a boolean or a bigint`);
+    expectError(() => i.set(value, 0), 'INVALID_ARGUMENT');
+    expectError(() => b.set(value, 0), 'INVALID_ARGUMENT');
+    expectError(() => f.write([1, value]), 'INVALID_ARGUMENT');
+    if (!Array.isArray(value)) expectError(() => device.tensor([1, value]), 'INVALID_ARGUMENT');
+  }
+  expectError(() => i.set(1.5, 0), 'INVALID_ARGUMENT',
+    'set: value is 1.5; an int64 element must be a bigint, an integral number or a boolean');
+  expectError(() => i.write(new Float64Array([1, 0.5])), 'INVALID_ARGUMENT',
+    'write: values[1] is 0.5; an int64 element must be a bigint, an integral number or a boolean');
+  assert.equal(calls.count, 0);
+  f.set(2n, 0);
+  f.set(true, 1);
+  assert.deepEqual(f.toArray(), [2, 1]);
+  i.set(false, 0);
+  i.set(-3, 1);
+  assert.deepEqual(i.toArray(), [0n, -3n]);
+  assert.deepEqual(device.tensor(new BigInt64Array([5n, -1n]), { dtype: 'int8' }).toArray(), [5, -1]);
+});
+
+test('bool elements store truthiness from typed arrays, arrays, set(), write() and tensor(); read() gives 0 or 1', async (t) => {
+  const device = await withDevice(t);
+  const values = [0.5, 256, 2, -1, 0, -0, NaN];
+  const expected = [1, 1, 1, 1, 0, 0, 0];
+  for (const Type of [Float32Array, Float64Array, Int16Array, Uint8Array, Int8Array]) {
+    const source = Type.from(values.map((v) => (Number.isNaN(v) && Type !== Float32Array && Type !== Float64Array ? 0 : v)));
+    const want = Array.from(source, (v) => (v ? 1 : 0));
+    assert.deepEqual(Array.from(device.tensor(source, { dtype: 'bool' }).read()), want, Type.name);
+    const written = device.zeros([source.length], 'bool');
+    written.write(source);
+    assert.deepEqual(Array.from(written.read()), want, `${Type.name} write`);
+    written.transpose(0, 0).write(source);  // strided: through a staging copy
+    assert.deepEqual(Array.from(written.read()), want, `${Type.name} strided write`);
+  }
+  assert.deepEqual(Array.from(device.tensor(new BigInt64Array([0n, 2n, -1n]), { dtype: 'bool' }).read()), [0, 1, 1]);
+  assert.deepEqual(Array.from(device.tensor(values, { dtype: 'bool' }).read()), expected);
+  const one = device.zeros([values.length], 'bool');
+  values.forEach((v, k) => one.set(v, k));
+  assert.deepEqual(Array.from(one.read()), expected);
+  assert.deepEqual(one.toArray(), expected.map(Boolean));
+  // Bytes put there raw (a DeviceData viewed as bool) read back as 0 or 1, and as booleans.
+  const data = device.createDataWithBuffer(new Uint8Array([0, 2, 255, 1]));
+  const flags = device.fromData(data, 'bool');
+  assert.deepEqual(Array.from(flags.read()), [0, 1, 1, 1]);
+  assert.deepEqual(Array.from(flags.read(new Uint8Array(4))), [0, 1, 1, 1]);
+  assert.deepEqual(Array.from(flags.transpose(0, 0).read()), [0, 1, 1, 1]);
+  assert.deepEqual(flags.toArray(), [false, true, true, true]);
+  assert.equal(flags.get(2), true);
+  const checked = device.readDataView(data, 'bool');
+  assert.deepEqual([...checked], [false, true, true, true]);
+  checked[0] = 0.5;
+  checked[1] = 0;
+  assert.deepEqual(Array.from(data.view()), [1, 0, 255, 1]);
+});
+
+test('tensor(): a view of the device\'s own heap is copied correctly when the allocation grows the heap', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const source = device.tensor(Float32Array.from({ length: 1024 }, (_, i) => i));
+  const counts = liveCounts(device);
+  const heapBefore = device.getMemoryStats().wasmHeapBytes;
+  const held = [];
+  let copy;
+  // Fill the heap until the next tensor() of this size is the allocation that grows it.
+  for (;;) {
+    copy = device.tensor(source.view());
+    if (device.getMemoryStats().wasmHeapBytes !== heapBefore) break;
+    held.push(copy);
+  }
+  assert.deepEqual(Array.from(copy.read()), Array.from({ length: 1024 }, (_, i) => i));
+  assert.equal(device.getMemoryStats().liveTensors, counts.liveTensors + held.length + 1);
+  for (const h of held) h.dispose();
+});
+
+test('tensor(): a view of the device\'s heap is taken before the options, whose getters may grow the heap', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const source = device.tensor(new Int32Array([4, 5, 6]));
+  let held = [];
+  const copy = device.tensor(source.view(), { get dtype() { held = growHeap(device); return 'float64'; } });
+  assert.ok(held.length > 0);
+  assert.deepEqual(copy.toArray(), [4, 5, 6]);
+  for (const h of held) h.dispose();
 });

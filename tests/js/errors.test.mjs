@@ -2,7 +2,9 @@
 // and the device stays usable with nothing leaked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expectError, expectRejection, withDevice, liveCounts, TensorMemError, Device, MiB } from './support.mjs';
+import {
+  expectError, expectRejection, withDevice, liveCounts, TensorMemError, Device, MiB, detached, withGetter,
+} from './support.mjs';
 
 // Asserts every case throws its code (reporting all cases that do not), then
 // that the device still works and the failed calls left nothing behind.
@@ -248,4 +250,116 @@ test('a long run of failing calls leaks nothing and leaves the device usable', a
   expectError(() => m.select(0, 5), 'OUT_OF_BOUNDS', 'Index 5 is out of bounds for dim 0 of size 2 (shape [2, 3])');
   assert.deepEqual(m.select(0, 1).toArray(), [4, 5, 6]);
   assert.deepEqual(device.tensor(new Float32Array(1000)).size, 1000);
+});
+
+test('tensor(): cyclic nested arrays and nesting deeper than 8 are INVALID_SHAPE', async (t) => {
+  const device = await withDevice(t);
+  const self = [];
+  self.push(self);
+  const pair = [[1, 2], [3, 4]];
+  pair[1][1] = pair;
+  const deep = [[[[[[[[[1]]]]]]]]];
+  checkAll(device, [
+    ['an array holding itself', () => device.tensor(self), 'INVALID_SHAPE', 'tensor: nested array contains itself at [0]'],
+    ['a cycle further in', () => device.tensor(pair), 'INVALID_SHAPE',
+      'tensor: nested array is ragged at [1, 1]: an array where a value was expected'],
+    ['nine levels', () => device.tensor(deep), 'INVALID_SHAPE',
+      'tensor: nested array is nested more than 8 deep; at most 8 dims are supported'],
+  ]);
+  assert.deepEqual([...device.tensor(deep[0]).shape], [1, 1, 1, 1, 1, 1, 1, 1]);
+});
+
+test('tensor(): nested arrays sharing their rows up to a huge element count are refused before they are walked', async (t) => {
+  const device = await withDevice(t);
+  let level = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  for (let d = 1; d < 8; d++) level = new Array(10).fill(level);  // 10^8 elements from 80 arrays
+  checkAll(device, [
+    ['10^8 float32 on a 256 MiB device', () => device.tensor(level), 'MEMORY_LIMIT', /requested 400000000 bytes/],
+  ]);
+  let reads = 0;
+  const traced = new Proxy([1, 2], { get(target, key) { reads++; return target[key]; } });
+  const rows = new Array(4).fill(traced);
+  expectError(() => device.tensor(rows, { shape: [3, 3] }), 'INVALID_SHAPE', 'tensor: 8 values for shape [3, 3] (9 elements)');
+  assert.equal(reads, 2);  // the first row's length and first value, for the shape and the dtype
+});
+
+test('tensor(): user code in values, options and shape runs before the tensor is written, and cannot redirect it', async (t) => {
+  const device = await withDevice(t);
+  const reads = [];
+  const options = {
+    get dtype() { reads.push('dtype'); return 'int32'; },
+    get shape() { reads.push('shape'); return withGetter([2, 2], 1, () => device.zeros([8]).reshape([2, 2, 2]).dispose()); },
+  };
+  const values = withGetter([[1, 2], [3, 4]], 1, () => device.tensor([9, 9, 9, 9]).dispose());
+  const m = device.tensor(values, options);
+  assert.deepEqual(reads, ['dtype', 'shape']);
+  assert.equal(m.dtype, 'int32');
+  assert.deepEqual(m.toArray(), [[1, 2], [3, 4]]);
+  // A getter that disposes the device: DISPOSED, and nothing written anywhere.
+  const doomed = await Device.create();
+  expectError(() => doomed.tensor(withGetter([1, 2, 3], 2, () => doomed.dispose())), 'DISPOSED',
+    /^tensor: Tensor #\d+ belongs to a device that was disposed$/);
+});
+
+test('typed arrays that are detached are INVALID_ARGUMENT naming them wherever they are passed', async (t) => {
+  const device = await withDevice(t);
+  const m = device.zeros([4]);
+  const why = 'its buffer was transferred or resized, or it viewed wasm memory that has grown since';
+  checkAll(device, [
+    ['tensor()', () => device.tensor(detached(Float32Array)), 'INVALID_ARGUMENT',
+      `tensor: values is a detached Float32Array: ${why}`],
+    ['tensor() converting', () => device.tensor(detached(Int8Array), { dtype: 'float64' }), 'INVALID_ARGUMENT',
+      `tensor: values is a detached Int8Array: ${why}`],
+    ['tensor() shape', () => device.tensor([1, 2], { shape: detached(Int32Array) }), 'INVALID_ARGUMENT',
+      `tensor: shape is a detached Int32Array: ${why}`],
+    ['write()', () => m.write(detached(Float32Array)), 'INVALID_ARGUMENT', `write: values is a detached Float32Array: ${why}`],
+    ['read(out)', () => m.read(detached(Float32Array)), 'INVALID_ARGUMENT', `read: out is a detached Float32Array: ${why}`],
+    ['createDataWithBuffer()', () => device.createDataWithBuffer(detached(Uint8Array)), 'INVALID_ARGUMENT',
+      `createDataWithBuffer: buffer is a detached Uint8Array: ${why}`],
+    ['zeros() shape', () => device.zeros(detached(Uint32Array)), 'INVALID_ARGUMENT',
+      `zeros: shape is a detached Uint32Array: ${why}`],
+    ['permute() dims', () => m.permute(detached(Int32Array)), 'INVALID_ARGUMENT',
+      `permute: dims is a detached Int32Array: ${why}`],
+  ]);
+  await expectRejection(() => device.writeData(device.createData(4), detached(Uint8Array)), 'INVALID_ARGUMENT',
+    `writeData: buffer is a detached Uint8Array: ${why}`);
+});
+
+test('a Proxy of a Tensor or DeviceData is not one: INVALID_ARGUMENT, without reading through it', async (t) => {
+  const device = await withDevice(t);
+  const m = device.zeros([2]);
+  const data = device.createData(8);
+  let reads = 0;
+  const spy = (target) => new Proxy(target, { get(...args) { reads++; return Reflect.get(...args); } });
+  checkAll(device, [
+    ['sharesStorage', () => m.sharesStorage(spy(m)), 'INVALID_ARGUMENT',
+      'sharesStorage: other is a Tensor; it must be a Tensor'],
+    ['keep', () => device.keep(spy(m)), 'INVALID_ARGUMENT', 'keep: a Tensor is not a Tensor or DeviceData'],
+    ['readDataView', () => device.readDataView(spy(data)), 'INVALID_ARGUMENT',
+      'readDataView: data is a DeviceData; it must be a DeviceData'],
+    ['fromData', () => device.fromData(spy(data), 'uint8'), 'INVALID_ARGUMENT'],
+    ['disposeData', () => device.disposeData(spy(data)), 'INVALID_ARGUMENT'],
+  ]);
+  await expectRejection(() => device.readData(spy(data)), 'INVALID_ARGUMENT');
+  await expectRejection(() => device.writeData(spy(data), new Uint8Array(1)), 'INVALID_ARGUMENT');
+  assert.equal(reads, 0);
+});
+
+test('messages show values without running their code', async (t) => {
+  const device = await withDevice(t);
+  let calls = 0;
+  const hostile = {
+    get constructor() { calls++; throw new Error('constructor getter'); },
+    toString() { calls++; return 'x'; },
+    [Symbol.toPrimitive]() { calls++; return 'x'; },
+  };
+  checkAll(device, [
+    ['dtype', () => device.zeros([1], hostile), 'INVALID_ARGUMENT',
+      'zeros: dtype an object is not one of float32, float64, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool'],
+    ['shape', () => device.zeros(hostile), 'INVALID_ARGUMENT', 'zeros: shape is an object; it must be an array of integers'],
+    ['size', () => device.createData(hostile), 'INVALID_ARGUMENT', 'createData: byteLength is an object; it must be a number'],
+    ['a class', () => device.tensor(new (class Widget {})()), 'INVALID_ARGUMENT',
+      'tensor: values is a Widget; it must be a typed array, an array or a number'],
+  ]);
+  assert.equal(calls, 0);
 });

@@ -365,3 +365,140 @@ test('an async scope owns what its own task creates, not what other code creates
   outsider.dispose();
   assert.deepEqual(liveCounts(device), zeroCounts);
 });
+
+// --- scopes whose results run user code -----------------------------------------
+
+test('scope: a result whose then getter throws closes the scope and rethrows', async (t) => {
+  const device = await withDevice(t);
+  const boom = new Error('then getter');
+  let inner;
+  assert.throws(() => device.scope(() => {
+    inner = device.zeros([2]);
+    return { get then() { throw boom; } };
+  }), (e) => e === boom);
+  assert.equal(inner.isDisposed, true);
+  // No scope is left open: an object made now belongs to no scope, and a
+  // later scope disposes only its own.
+  const outside = device.zeros([1]);
+  let later;
+  device.scope(() => { later = device.zeros([1]); });
+  assert.equal(later.isDisposed, true);
+  assert.equal(outside.isDisposed, false);
+  outside.dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('scope: a thenable result is settled once through the then it had; a throwing then rejects and disposes', async (t) => {
+  const device = await withDevice(t);
+  let made;
+  const boom = new Error('then');
+  await assert.rejects(device.scope(() => {
+    made = device.zeros([1]);
+    return { then() { throw boom; } };
+  }), (e) => e === boom);
+  assert.equal(made.isDisposed, true);
+  let kept;
+  const value = await device.scope(() => {
+    kept = device.zeros([3]);
+    return { then(resolve) { resolve([kept]); } };
+  });
+  assert.equal(value[0], kept);
+  assert.equal(kept.isDisposed, false);
+  kept.dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('scope: getters of a returned object are not called; what its data properties hold is kept', async (t) => {
+  const device = await withDevice(t);
+  let calls = 0;
+  let dropped;
+  const result = device.scope(() => {
+    dropped = device.zeros([2]);
+    return { kept: device.zeros([1]), get hidden() { calls++; throw new Error('getter'); } };
+  });
+  assert.equal(calls, 0);
+  assert.equal(result.kept.isDisposed, false);
+  assert.equal(dropped.isDisposed, true);
+  result.kept.dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('scope: the keys of a returned Map, its values and a Set\'s members are kept', async (t) => {
+  const device = await withDevice(t);
+  const { map, set } = device.scope(() => {
+    const map = new Map([[device.zeros([1]), device.zeros([2])], ['name', device.createData(4)]]);
+    const set = new Set([device.zeros([3])]);
+    device.zeros([4]);  // dropped
+    return { map, set };
+  });
+  const [[key, value], [, data]] = map;
+  const [member] = set;
+  for (const object of [key, value, data, member]) assert.equal(object.isDisposed, false);
+  assert.equal(device.getMemoryStats().liveTensors, 3);
+  for (const object of [key, value, data, member]) object.dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('scope: a cyclic or shared result is examined once per object', async (t) => {
+  const device = await withDevice(t);
+  let reads = 0;
+  const result = device.scope(() => {
+    const pair = new Proxy([device.zeros([1]), device.zeros([2])], {
+      get(target, key) { reads++; return target[key]; },
+    });
+    const cyclic = [pair];
+    cyclic.push(cyclic);
+    return [cyclic, pair, pair, { again: pair, cyclic }];
+  });
+  assert.equal(reads, 3);  // length, 0, 1
+  assert.equal(result[1][0].isDisposed, false);
+  assert.equal(result[1][1].isDisposed, false);
+  result[1][0].dispose();
+  result[1][1].dispose();
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('scope: a result whose examination throws (a Proxy trap) closes the scope as if fn had thrown', async (t) => {
+  const device = await withDevice(t);
+  const boom = new Error('trap');
+  let made;
+  assert.throws(() => device.scope(() => {
+    made = device.zeros([1]);
+    return [made, new Proxy([], { get() { throw boom; } })];
+  }), (e) => e === boom);
+  assert.equal(made.isDisposed, true);
+  const { proxy, revoke } = Proxy.revocable([], {});
+  revoke();
+  assert.equal(device.scope(() => { made = device.zeros([1]); return proxy; }), proxy);  // opaque, not examined
+  assert.equal(made.isDisposed, true);
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});
+
+test('own properties defined on a tensor (dispose, constructor) cannot keep it from its scope or break the runtime', async (t) => {
+  const device = await withDevice(t);
+  let inner;
+  device.scope(() => {
+    inner = device.zeros([1]);
+    Object.defineProperty(inner, 'dispose', { value() {} });
+    Object.defineProperty(inner, 'constructor', { get() { throw new Error('constructor getter'); } });
+  });
+  assert.equal(inner.isDisposed, true);
+  const outer = device.zeros([1]);
+  Object.defineProperty(outer, 'constructor', { get() { throw new Error('constructor getter'); } });
+  Object.defineProperty(outer, 'id', { value: 12345 });
+  await new Promise((resolve) => setTimeout(resolve, 0));  // the deferred registration ran
+  const [{ id }] = device.liveAllocations();
+  outer.dispose();
+  for (const object of [device.zeros([1]), device.createData(1)]) {
+    Object.defineProperty(object, 'dispose', { value() {} });
+    object[Symbol.dispose]();  // what `using` calls
+    assert.equal(object.isDisposed, true);
+  }
+  for (const object of [device.zeros([1]), device.createData(1)]) {
+    Object.defineProperty(object, 'isDisposed', { value: true });
+    assert.doesNotMatch(String(object), /disposed/);  // toString reads the object's own state
+    object.dispose();
+  }
+  expectError(() => outer.get(0), 'DISPOSED', `get: Tensor #${id} was disposed`);
+  assert.deepEqual(liveCounts(device), zeroCounts);
+});

@@ -183,3 +183,27 @@ export function growHeap(device, chunk = 16 * MiB) {
   }
   return held;
 }
+
+// --- hostile inputs ---------------------------------------------------------------
+
+// A typed array whose buffer was transferred away (length 0, every use throws).
+export function detached(Type = Float32Array, length = 4) {
+  const array = new Type(length);
+  structuredClone(array.buffer, { transfer: [array.buffer] });
+  return array;
+}
+
+// `list` with a getter at `index` that runs `sideEffect()` and then gives the
+// value the list held there. Returns the list.
+export function withGetter(list, index, sideEffect) {
+  const value = list[index];
+  Object.defineProperty(list, index, { get() { sideEffect(); return value; }, enumerable: true });
+  return list;
+}
+
+// An object whose valueOf, toString and Symbol.toPrimitive count their calls
+// and return `value`; `calls.count` says whether anything coerced it.
+export function coercible(value, calls = { count: 0 }) {
+  const convert = () => { calls.count++; return value; };
+  return { valueOf: convert, toString: convert, [Symbol.toPrimitive]: convert, calls };
+}

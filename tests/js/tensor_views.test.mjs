@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   expectError, withDevice, liveCounts, build, iota, indices, product, rowMajorStrides, sliceRange,
-  assertLayoutConsistent,
+  assertLayoutConsistent, growHeap, detached, withGetter,
 } from './support.mjs';
 
 const flat24 = Array.from({ length: 24 }, (_, i) => i);
@@ -674,4 +674,92 @@ test('the reference helpers agree with a hand-written case', () => {
   assert.deepEqual([...indices([2, 2])], [[0, 0], [0, 1], [1, 0], [1, 1]]);
   assert.equal(base24[1][2][3], 23);
   assert.deepEqual(rowMajorStrides([2, 0, 3]), [3, 3, 1]);
+});
+
+// --- user code inside list arguments ---------------------------------------------
+
+test('reshape: a shape getter that calls another op cannot change the shape the call receives', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor(flat24);
+  const ops = {
+    reshape: (list) => m.reshape(list),
+    view: (list) => m.view(list),
+    canView: (list) => m.canView(list),
+    expand: (list) => m.reshape([1, 24]).expand(list),
+    permute: (list) => m.reshape([2, 3, 4]).permute(list),
+    empty: (list) => device.empty(list),
+    zeros: (list) => device.zeros(list),
+    fromData: (list) => device.fromData(device.createData(96), 'float32', list),
+    'tensor() shape': (list) => device.tensor(flat24, { shape: list }),
+  };
+  const lists = {
+    reshape: [2, 3, 4], view: [2, 3, 4], canView: [2, 3, 4], expand: [3, 1, 24], permute: [2, 0, 1],
+    empty: [2, 3, 4], zeros: [2, 3, 4], fromData: [2, 3, 4], 'tensor() shape': [2, 3, 4],
+  };
+  for (const [name, op] of Object.entries(ops)) {
+    const list = withGetter([...lists[name]], 2, () => m.reshape([6, 1, 1, 1, 1, 1, 1, 4]).dispose());
+    const result = op(list);
+    if (name === 'canView') assert.equal(result, true);
+    else if (name === 'permute') assert.deepEqual([...result.shape], [4, 2, 3], name);
+    else assert.deepEqual([...result.shape], lists[name], name);
+  }
+});
+
+test('view ops: a list getter that disposes the tensor gives DISPOSED, not a view of another tensor', async (t) => {
+  const device = await withDevice(t);
+  for (const op of ['reshape', 'view', 'permute', 'expand', 'canView']) {
+    const m = device.zeros([2, 3]);
+    let other;
+    const list = op === 'permute' ? [1, 0] : op === 'expand' ? [1, 2, 3] : [3, 2];
+    withGetter(list, 1, () => { m.dispose(); other = device.zeros([2, 3]); });
+    expectError(() => m[op](list), 'DISPOSED', `${op}: Tensor #${m.id} was disposed`);
+    assert.equal(other.isDisposed, false);
+  }
+  const data = device.createData(24);
+  expectError(() => device.fromData(data, 'float32', withGetter([6], 0, () => data.dispose())), 'DISPOSED',
+    `fromData: DeviceData #${data.id} was disposed`);
+});
+
+test('slice: spec getters that call other ops, dispose the tensor or grow the heap cannot redirect the slice', async (t) => {
+  const device = await withDevice(t, { maxMemory: Infinity });
+  const m = device.tensor(base24);
+  // Another op's specs land in the same scratch area.
+  const specs = withGetter([1, [0, 3, 2], null], 2, () => m.slice([0, 0, [1, 2]]).dispose());
+  withGetter(specs[1], 1, () => m.slice([[null, null, -1]]).dispose());
+  assert.deepEqual(m.slice(specs).toArray(), [[12, 13, 14, 15], [20, 21, 22, 23]]);
+  let held = [];
+  const grown = m.slice(withGetter([null, 1], 0, () => { held = growHeap(device); }));
+  assert.deepEqual(grown.toArray(), [[4, 5, 6, 7], [16, 17, 18, 19]]);
+  for (const h of held) h.dispose();
+  const doomed = device.tensor(flat24);
+  expectError(() => doomed.slice(withGetter([[0, 2]], 0, () => doomed.dispose())), 'DISPOSED',
+    `slice: Tensor #${doomed.id} was disposed`);
+  // Objects are not specs, whatever their getters say.
+  let called = 0;
+  expectError(() => m.slice([{ get 0() { called++; return 0; }, length: 1 }]), 'INVALID_ARGUMENT',
+    'slice: spec 0 is an object; it must be a number, null or [start, stop, step?]');
+  assert.equal(called, 0);
+});
+
+test('list arguments: Proxies are read once through their traps; revoked Proxies, odd lengths and detached arrays are refused', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor(flat24);
+  const reads = [];
+  const traced = new Proxy([4, 6], { get(target, key) { reads.push(String(key)); return target[key]; } });
+  assert.deepEqual([...m.reshape(traced).shape], [4, 6]);
+  assert.deepEqual(reads, ['length', '0', '1']);
+  const { proxy, revoke } = Proxy.revocable([24], {});
+  revoke();
+  expectError(() => m.reshape(proxy), 'INVALID_ARGUMENT', 'reshape: shape is a revoked Proxy; it must be an array of integers');
+  expectError(() => m.slice(proxy), 'INVALID_ARGUMENT', 'slice: specs is a revoked Proxy; it must be an array');
+  const lying = new Proxy([24], { get: (target, key) => (key === 'length' ? { valueOf: () => 1 } : target[key]) });
+  expectError(() => m.reshape(lying), 'INVALID_ARGUMENT',
+    'reshape: shape has length an object; it must be an array or typed array');
+  expectError(() => m.reshape(detached(Int32Array)), 'INVALID_ARGUMENT',
+    'reshape: shape is a detached Int32Array: its buffer was transferred or resized, or it viewed wasm memory that ' +
+    'has grown since');
+  expectError(() => m.reshape(new BigInt64Array([24n])), 'INVALID_ARGUMENT', 'reshape: shape[0] is 24n; it must be a number');
+  assert.deepEqual([...m.reshape(new Int32Array([2, 12])).shape], [2, 12]);
+  const long = new Proxy([], { get: (target, key) => (key === 'length' ? 2 ** 32 - 1 : 1) });
+  expectError(() => m.reshape(long), 'INVALID_SHAPE', /reshape: shape has 4294967295 values; at most 8 are supported/);
 });

@@ -4,16 +4,16 @@
 // (measured: a Proxy per view beats an ordinary object over a Proxy
 // prototype, whose element loads V8 cannot cache), so this is the
 // compatibility and debugging path; tensors have the fast checked paths.
-import { ARRAY_TYPES, BOOL, DTYPES } from './dtype.mjs';
+import { ARRAY_TYPES, BOOL, DTYPES, elementOf } from './dtype.mjs';
 import { fail } from './errors.mjs';
-import { addressOf } from './device_data.mjs';
+import { addressOf, byteLengthOf, isDataLive } from './device_data.mjs';
 
 // The view's state; `first` is the heap index of element 0 (a buffer never
 // moves while it lives, and liveness is checked before every use of it).
 export function checkedView(rt, data, k) {
   const Type = ARRAY_TYPES[k];
   const first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
-  return new Proxy({ rt, data, k, first, length: Math.floor(data.byteLength / Type.BYTES_PER_ELEMENT) }, handler);
+  return new Proxy({ rt, data, k, first, length: Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT) }, handler);
 }
 
 const DISPOSED_MESSAGE = 'View is no longer valid: buffer has been disposed';
@@ -38,12 +38,14 @@ function indexOf(key) {
 
 // Heap index of element `key`, after the checks.
 function locate(view, key, i) {
-  if (view.data.isDisposed) fail('DISPOSED', DISPOSED_MESSAGE);
+  if (!isDataLive(view.data)) fail('DISPOSED', DISPOSED_MESSAGE);
   if (!(i >= 0 && i < view.length)) fail('OUT_OF_BOUNDS', `Index ${key} out of bounds for array of length ${view.length}`);
   return view.first + i;
 }
 
+// Iterating checks the buffer is alive even when the view has no elements.
 function* elements(view) {
+  if (!isDataLive(view.data)) fail('DISPOSED', DISPOSED_MESSAGE);
   for (let i = 0; i < view.length; i++) yield handler.get(view, String(i));
 }
 
@@ -58,25 +60,29 @@ const handler = {
     switch (key) {
       case 'length': return view.length;
       case 'dtype': return DTYPES[view.k];
-      case 'isValid': return !view.data.isDisposed;
+      case 'isValid': return isDataLive(view.data);
       case Symbol.iterator: return () => elements(view);
       case Symbol.toStringTag: return 'CheckedView';
       default: return undefined;
     }
   },
+  // The value is converted first, as Tensor.set converts it (never coerced:
+  // no valueOf runs), then the element is located and written.
   set(view, key, value) {
     const i = indexOf(key);
     if (i === NOT_NUMERIC) fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of a checked view`);
-    view.rt.heap(view.k)[locate(view, key, i)] = view.k === BOOL ? (value ? 1 : 0) : value;
+    const element = elementOf(value, view.k, 'checked view', `the value for element ${key}`, -1);
+    const at = locate(view, key, i);
+    view.rt.heap(view.k)[at] = element;
     return true;
   },
   has(view, key) {
     const i = indexOf(key);
-    if (i !== NOT_NUMERIC) return !view.data.isDisposed && i >= 0 && i < view.length;
+    if (i !== NOT_NUMERIC) return isDataLive(view.data) && i >= 0 && i < view.length;
     return key === 'length' || key === 'dtype' || key === 'isValid' || key === Symbol.iterator;
   },
   ownKeys(view) {
-    if (view.data.isDisposed) return [];
+    if (!isDataLive(view.data)) return [];
     return Array.from({ length: view.length }, (_, i) => String(i));
   },
   getOwnPropertyDescriptor(view, key) {
@@ -86,4 +92,7 @@ const handler = {
   },
   defineProperty() { fail('INVALID_ARGUMENT', 'A checked view has no properties to define'); },
   deleteProperty() { fail('INVALID_ARGUMENT', 'A checked view has no properties to delete'); },
+  // Its elements come and go with the buffer, which a frozen or sealed object could not report.
+  preventExtensions() { fail('INVALID_ARGUMENT', 'A checked view cannot be frozen, sealed or made non-extensible'); },
+  setPrototypeOf() { fail('INVALID_ARGUMENT', 'A checked view has no prototype to set'); },
 };

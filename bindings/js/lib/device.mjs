@@ -1,19 +1,23 @@
 // Device: one runtime with its own wasm instance and memory.
 import { checkedView } from './checked_view.mjs';
-import { DeviceData, addressOf } from './device_data.mjs';
-import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
+import { DeviceData, addressOf, byteLengthOf, isDeviceData } from './device_data.mjs';
+import {
+  BOOL, DTYPES, INT64, MAX_DIMS, bytesOf, dtypeIndex, dtypeOfArray, elementOf, isArray, isRevoked, listLength, newElements,
+  outsideHeap, typedArrayLength, typedArrayName, typedArraySet, typedElements,
+} from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { kernelsOf } from './kernels.mjs';
 import { instantiate } from './loader.mjs';
-import { INTERNAL, handleOf, kKeep, runtimeOf } from './resource.mjs';
+import { INTERNAL, handleOf, idOf, internalsOf, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
-import { Tensor, fill, layoutOf } from './tensor.mjs';
+import { Tensor, createTensor, layoutOf } from './tensor.mjs';
 
 const MiB = 1024 * 1024;
 const DEFAULTS = Object.freeze({ maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false });
 
+// Each option is read once (a getter runs once), here.
 function checkOptions(options) {
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || isRevoked(options)) {
     fail('INVALID_ARGUMENT', `Device.create: options is ${show(options)}; it must be an object`);
   }
   const resolved = { ...DEFAULTS };
@@ -45,9 +49,11 @@ export class Device {
   /** Loads (once per process) and instantiates a runtime with its own wasm memory. */
   static async create(options = {}) {
     const resolved = checkOptions(options);
+    // Each loading option read once (a getter could answer differently each time).
+    const source = { wasmUrl: options.wasmUrl, wasmBinary: options.wasmBinary, locateFile: options.locateFile };
     const device = new Device(INTERNAL);
     const rt = new Runtime(device, resolved);
-    rt.start(await instantiate(options, rt), resolved);
+    rt.start(await instantiate(source, rt), resolved);
     device.#options = resolved;
     device.#rt = rt;
     try {
@@ -72,24 +78,35 @@ export class Device {
 
   // An argument that must be this device's DeviceData.
   #data(data, op) {
-    if (!(data instanceof DeviceData)) fail('INVALID_ARGUMENT', `${op}: data is ${show(data)}; it must be a DeviceData`);
-    if (runtimeOf(data) !== this.#rt) fail('INVALID_ARGUMENT', `${op}: DeviceData #${data.id} belongs to another device`);
+    if (!isDeviceData(data)) fail('INVALID_ARGUMENT', `${op}: data is ${show(data)}; it must be a DeviceData`);
+    if (runtimeOf(data) !== this.#rt) {
+      fail('INVALID_ARGUMENT', `${op}: DeviceData #${internalsOf(data).handle(data)} belongs to another device`);
+    }
     return data;
   }
 
   // --- raw buffers ---------------------------------------------------------------
   createData(byteLength) {
-    const rt = this.#live('createData');
-    const bytes = Runtime.num(byteLength, 'createData', 'byteLength');
+    return this.#createData(this.#live('createData'), Runtime.num(byteLength, 'createData', 'byteLength'));
+  }
+
+  #createData(rt, bytes) {
     const h = rt.x.tm_create_data(bytes);
     if (h < 0) rt.raise();
     return new DeviceData(INTERNAL, rt, h, bytes);
   }
 
   createDataWithBuffer(buffer) {
-    const bytes = asBytes(buffer, 'createDataWithBuffer');
-    const data = this.createData(bytes.byteLength);
-    this.#rt.heap(3).set(bytes, addressOf(data, 'createDataWithBuffer'));
+    const rt = this.#live('createDataWithBuffer');
+    // A copy when `buffer` views this device's heap: the allocation may grow (and detach) it.
+    const bytes = bytesOf(buffer, 'createDataWithBuffer', rt.heap(3).buffer);
+    const data = this.#createData(rt, typedArrayLength(bytes));
+    try {
+      typedArraySet(rt.heap(3), bytes, addressOf(data, 'createDataWithBuffer'));
+    } catch (error) {
+      data.dispose();
+      throw error;
+    }
     return data;
   }
 
@@ -100,57 +117,96 @@ export class Device {
   }
 
   async readData(data) {
+    this.#live('readData');
     this.#data(data, 'readData');
     const address = addressOf(data, 'readData');
     // One copy, straight into the returned buffer.
-    return this.#rt.heap(3).slice(address, address + data.byteLength).buffer;
+    return this.#rt.heap(3).slice(address, address + byteLengthOf(data)).buffer;
   }
 
   async writeData(data, buffer, byteOffset = 0) {
+    const rt = this.#live('writeData');
     this.#data(data, 'writeData');
-    const bytes = asBytes(buffer, 'writeData');
-    const address = addressOf(data, 'writeData');
+    const bytes = bytesOf(buffer, 'writeData', null);  // nothing is allocated before the copy
+    const n = typedArrayLength(bytes);
     if (!Number.isInteger(byteOffset)) {
       fail('INVALID_ARGUMENT', `writeData: byteOffset is ${show(byteOffset)}; it must be an integer`);
     }
-    if (!(byteOffset >= 0 && byteOffset + bytes.byteLength <= data.byteLength)) {
-      fail('OUT_OF_BOUNDS', `writeData: ${bytes.byteLength} bytes at byteOffset ${show(byteOffset)} do not fit in ` +
-        `DeviceData #${data.id} of ${data.byteLength} bytes`);
+    const address = addressOf(data, 'writeData');
+    const byteLength = byteLengthOf(data);
+    if (!(byteOffset >= 0 && byteOffset + n <= byteLength)) {
+      fail('OUT_OF_BOUNDS', `writeData: ${n} bytes at byteOffset ${show(byteOffset)} do not fit in ` +
+        `DeviceData #${idOf(data)} of ${byteLength} bytes`);
     }
-    this.#rt.heap(3).set(bytes, address + byteOffset);
+    typedArraySet(rt.heap(3), bytes, address + byteOffset);
   }
 
   disposeData(data) {
-    this.#data(data, 'disposeData').dispose();
+    internalsOf(this.#data(data, 'disposeData')).dispose(data);
   }
 
   // --- tensors ---------------------------------------------------------------------
-  empty(shape, dtype = 'float32') { return this.#make(shape, dtype, 0, 'empty'); }
-  zeros(shape, dtype = 'float32') { return this.#make(shape, dtype, 1, 'zeros'); }
-
-  #make(shape, dtype, zero, op) {
-    const rt = this.#live(op);
-    const k = dtypeIndex(dtype, op);
-    const h = rt.x.tm_empty(k, rt.putInts(shape, op, 'shape'), zero);
-    if (h < 0) rt.raise();
-    return new Tensor(INTERNAL, rt, h, k);
+  empty(shape, dtype = 'float32') {
+    return createTensor(this.#live('empty'), dtypeIndex(dtype, 'empty'), shape, 0, 'empty');
   }
 
+  zeros(shape, dtype = 'float32') {
+    return createTensor(this.#live('zeros'), dtypeIndex(dtype, 'zeros'), shape, 1, 'zeros');
+  }
+
+  // Every user value is read first, in argument order (a typed array, taken
+  // now, is copied if it views this device's heap, which code in the options
+  // could grow; the options; the shape; the first element of nested arrays),
+  // then the tensor is allocated, which checks the shape and the memory
+  // limit; nested arrays are then read into a local array (their getters
+  // run) and copied in after the tensor and the heap are looked up again.
   tensor(values, options = {}) {
-    this.#live('tensor');
-    if (options === null || typeof options !== 'object') {
+    const rt = this.#live('tensor');
+    const name = typedArrayName(values);
+    const source = name === undefined ? values : outsideHeap(values, name, rt.heap(3).buffer, 'tensor');
+    if (options === null || typeof options !== 'object' || isRevoked(options)) {
       fail('INVALID_ARGUMENT', `tensor: options is ${show(options)}; it must be an object`);
     }
-    const { flat, shape: inferred, k: inferredK } = flatten(values);
-    const k = options.dtype === undefined ? inferredK : dtypeIndex(options.dtype, 'tensor');
-    const shape = options.shape ?? inferred;
-    const t = this.empty(shape, DTYPES[k]);
+    const dtype = options.dtype;
+    const shapeOption = options.shape;
+    let k = dtype === undefined ? -1 : dtypeIndex(dtype, 'tensor');
+    const shape = shapeOption === undefined ? undefined : rt.copyInts(shapeOption, 'tensor', 'shape');
+    if (name !== undefined) {
+      if (k < 0) k = dtypeOfArray(name);
+      if (k < 0) fail('INVALID_ARGUMENT', `tensor: values is ${show(values)}, which holds no tensormem dtype`);
+      const elements = typedElements(source, name, k, null, 'tensor');
+      const count = typedArrayLength(elements);
+      const t = createTensor(rt, k, shape ?? [count], 0, 'empty');
+      return this.#filled(t, count, (m) => typedArraySet(rt.heap(k), elements, m.first));
+    }
+    if (isArray(values)) {
+      const { shape: inferred, first } = inferShape(values);
+      if (k < 0) k = kindOf(first);
+      const count = inferred.reduce((a, b) => a * b, 1);
+      const t = createTensor(rt, k, shape ?? inferred, 0, 'empty');
+      return this.#filled(t, count, (m) => {
+        const elements = readNested(values, inferred, k, m.size);  // runs getters and traps
+        const after = layoutOf(t);  // DISPOSED if they disposed the device
+        typedArraySet(rt.heap(k), elements, after.first);
+      });
+    }
+    if (typeof values === 'number' || typeof values === 'bigint' || typeof values === 'boolean') {
+      if (k < 0) k = kindOf(values);
+      const element = elementOf(values, k, 'tensor', 'values', -1);
+      const t = createTensor(rt, k, shape ?? [], 0, 'empty');
+      return this.#filled(t, 1, (m) => { rt.heap(k)[m.first] = element; });
+    }
+    return fail('INVALID_ARGUMENT', `tensor: values is ${show(values)}; it must be a typed array, an array or a number`);
+  }
+
+  // t, after fillIn(its layout) wrote its `count` values; disposed on any failure.
+  #filled(t, count, fillIn) {
     try {
       const m = layoutOf(t);
-      if (flat.length !== m.size) {
-        fail('INVALID_SHAPE', `tensor: ${flat.length} values for shape [${m.shape.join(', ')}] (${m.size} elements)`);
+      if (count !== m.size) {
+        fail('INVALID_SHAPE', `tensor: ${count} values for shape [${m.shape.join(', ')}] (${m.size} elements)`);
       }
-      fill(this.#rt.heap(k), m.first, flat, k, 'tensor');
+      fillIn(m);
     } catch (error) {
       t.dispose();
       throw error;
@@ -160,9 +216,10 @@ export class Device {
 
   fromData(data, dtype, shape) {
     const rt = this.#live('fromData');
-    const h = handleOf(this.#data(data, 'fromData'), 'fromData');
+    this.#data(data, 'fromData');
     const k = dtypeIndex(dtype, 'fromData');
-    const result = rt.x.tm_from_data(h, k, shape === undefined ? -1 : rt.putInts(shape, 'fromData', 'shape'));
+    const n = shape === undefined ? -1 : rt.putInts(shape, 'fromData', 'shape');  // user code runs here
+    const result = rt.x.tm_from_data(handleOf(data, 'fromData'), k, n);
     if (result < 0) rt.raise();
     return new Tensor(INTERNAL, rt, result, k);
   }
@@ -174,12 +231,13 @@ export class Device {
 
   keep(object) {
     this.#live('keep');
-    if (!(object instanceof Tensor) && !(object instanceof DeviceData)) {
-      fail('INVALID_ARGUMENT', `keep: ${show(object)} is not a Tensor or DeviceData`);
+    const internals = internalsOf(object);
+    if (internals === null) fail('INVALID_ARGUMENT', `keep: ${show(object)} is not a Tensor or DeviceData`);
+    if (internals.runtime(object) !== this.#rt) {
+      fail('INVALID_ARGUMENT', `keep: ${internals.kind} #${internals.handle(object)} belongs to another device`);
     }
-    if (runtimeOf(object) !== this.#rt) fail('INVALID_ARGUMENT', `keep: ${object} belongs to another device`);
-    handleOf(object, 'keep');
-    object[kKeep]();
+    internals.live(object, 'keep');
+    internals.keep(object);
     return object;
   }
 
@@ -224,57 +282,79 @@ export class Device {
   compact() { return this.performIntensiveCleanup(); }
 
   dispose() { this.#rt?.shutdown(); }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#rt?.shutdown(); }
 
-  toString() { return `Device(${this.isDisposed ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
+  toString() { return `Device(${!this.#rt.alive ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 
-function asBytes(buffer, op) {
-  if (buffer instanceof ArrayBuffer) return new Uint8Array(buffer);
-  if (ArrayBuffer.isView(buffer)) return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  return fail('INVALID_ARGUMENT', `${op}: buffer is ${show(buffer)}; it must be an ArrayBuffer or a typed array`);
+// The shape of nested arrays, from the chain of first elements, and the first
+// value (undefined when an array is empty). Refuses cycles and nesting
+// deeper than a tensor can have.
+function inferShape(values) {
+  const shape = [];
+  const chain = [];
+  let level = values;
+  while (isArray(level)) {
+    if (chain.includes(level)) {
+      fail('INVALID_SHAPE', `tensor: nested array contains itself at [${shape.map(() => 0).join(', ')}]`);
+    }
+    if (shape.length === MAX_DIMS) {
+      fail('INVALID_SHAPE', `tensor: nested array is nested more than ${MAX_DIMS} deep; at most ${MAX_DIMS} dims are ` +
+        'supported');
+    }
+    chain.push(level);
+    const n = listLength(level, 'tensor', 'values');
+    shape.push(n);
+    if (n === 0) return { shape, first: undefined };
+    level = level[0];
+  }
+  return { shape, first: level };
 }
 
-// Values, a row-major flat list and its shape: typed arrays and flat arrays
-// are 1-d, nested arrays give their nesting, a lone value is 0-d.
-function flatten(values) {
-  if (ArrayBuffer.isView(values) && !(values instanceof DataView)) {
-    const k = dtypeOfArray(values);
-    if (k < 0) fail('INVALID_ARGUMENT', `tensor: values is ${show(values)}, which holds no tensormem dtype`);
-    return { flat: values, shape: [values.length], k };
-  }
-  if (!Array.isArray(values)) {
-    if (typeof values === 'number' || typeof values === 'bigint' || typeof values === 'boolean') {
-      return { flat: [values], shape: [], k: kindOf(values) };
-    }
-    return fail('INVALID_ARGUMENT', `tensor: values is ${show(values)}; it must be a typed array, an array or a number`);
-  }
-  const shape = [];
-  for (let level = values; Array.isArray(level); level = level[0]) {
-    shape.push(level.length);
-    if (level.length === 0) break;
-  }
-  const flat = [];
-  const walk = (level, d, path) => {
-    if (d === shape.length) {
-      if (Array.isArray(level)) fail('INVALID_SHAPE', `tensor: nested array is ragged at [${path}]: an array where a value was expected`);
-      flat.push(level);
+// The values of nested arrays of `shape` (count elements) in row-major order,
+// converted to dtype k in a new typed array. Every level must be an array of
+// its dim's length, and every value an element.
+function readNested(values, shape, k, count) {
+  const out = newElements(k, count, 'tensor');
+  const ndim = shape.length;
+  const path = [];
+  let next = 0;
+  const ragged = (found) => {
+    fail('INVALID_SHAPE', `tensor: nested array is ragged at [${path.join(', ')}]: ${found}`);
+  };
+  const walk = (level, d) => {
+    if (!isArray(level)) ragged(`expected ${shape[d]} elements, found ${show(level)}`);
+    const n = listLength(level, 'tensor', 'values');
+    if (n !== shape[d]) ragged(`expected ${shape[d]} elements, found ${n}`);
+    if (d === ndim - 1) {
+      for (let i = 0; i < n; i++) {
+        const value = level[i];
+        if (typeof value === 'number' && k < INT64) {
+          out[next++] = value;
+          continue;
+        }
+        if (isArray(value)) {
+          path.push(i);
+          ragged('an array where a value was expected');
+        }
+        out[next] = elementOf(value, k, 'tensor', 'values', next);
+        next++;
+      }
       return;
     }
-    if (!Array.isArray(level) || level.length !== shape[d]) {
-      fail('INVALID_SHAPE', `tensor: nested array is ragged at [${path}]: expected ${shape[d]} elements, found ` +
-        `${Array.isArray(level) ? level.length : show(level)}`);
+    for (let i = 0; i < n; i++) {
+      path.push(i);
+      walk(level[i], d + 1);
+      path.pop();
     }
-    for (let i = 0; i < level.length; i++) walk(level[i], d + 1, path === '' ? `${i}` : `${path}, ${i}`);
   };
-  walk(values, 0, '');
-  return { flat, shape, k: flat.length === 0 ? 0 : kindOf(flat[0]) };
+  walk(values, 0);
+  return out;
 }
 
 function kindOf(value) {
-  if (typeof value === 'bigint') return 8;
+  if (typeof value === 'bigint') return INT64;
   if (typeof value === 'boolean') return BOOL;
   return 0;
 }
-

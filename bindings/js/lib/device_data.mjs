@@ -1,13 +1,13 @@
 // DeviceData: a raw buffer in wasm memory (the seed's device API).
 import { ARRAY_TYPES, dtypeIndex } from './dtype.mjs';
-import {
-  DISPOSED, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register, release,
-  seal,
-} from './resource.mjs';
+import { DISPOSED, KEPT, addClass, checkToken, disposedError, register, release, seal } from './resource.mjs';
 
 const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 
 export let addressOf;  // (data, op) => byte address of the buffer, or DISPOSED
+export let isDeviceData;  // (value) => whether it is a DeviceData (no user code runs)
+export let byteLengthOf;  // (data) => its byteLength
+export let isDataLive;  // (data) => whether it is neither disposed nor of a disposed device
 
 export class DeviceData {
   #rt;
@@ -23,10 +23,27 @@ export class DeviceData {
     this.#h = handle;
     this.#id = rt.createdId();
     this.#byteLength = byteLength;
-    rt.track(this);
+    rt.track(this, handle);
   }
 
   static {
+    isDeviceData = (value) => value !== null && typeof value === 'object' && #h in value;
+    byteLengthOf = (data) => data.#byteLength;
+    isDataLive = (data) => (data.#state & DISPOSED) === 0 && data.#rt.alive;
+    addClass({
+      kind: 'DeviceData',
+      is: isDeviceData,
+      handle: (data) => data.#h,
+      id: (data) => data.#id,
+      live: (data, op) => data.#live(op),
+      runtime: (data) => data.#rt,
+      kept: (data) => (data.#state & KEPT) !== 0,
+      keep: (data) => { data.#state |= KEPT; },
+      register: (data, registry) => {
+        data.#state = register(data, 'DeviceData', data.#rt, data.#h, data.#state, registry);
+      },
+      dispose: (data) => data.#dispose(),
+    });
     addressOf = (data, op) => {
       const h = data.#live(op);
       if (data.#address < 0) {
@@ -42,21 +59,17 @@ export class DeviceData {
   get id() { return this.#id; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#dispose(); }
 
   #live(op) {
-    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, op);
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('DeviceData', this.#rt, this.#id, op);
     return this.#h;
   }
-  [kLive](op) { return this.#live(op); }
-  get [kRuntime]() { return this.#rt; }
-  get [kHandle]() { return this.#h; }
-  get [kKept]() { return (this.#state & KEPT) !== 0; }
-  [kKeep]() { this.#state |= KEPT; }
-  [kRegister](registry) { this.#state = register(this, this.#rt, this.#h, this.#state, registry); }
 
   /** Frees the buffer (unless tensors view it). Idempotent. */
-  dispose() {
+  dispose() { this.#dispose(); }
+
+  #dispose() {
     const state = this.#state;
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
@@ -79,7 +92,10 @@ export class DeviceData {
 
 
   get [Symbol.toStringTag]() { return 'DeviceData'; }
-  toString() { return `DeviceData(#${this.id}, ${this.#byteLength} bytes${this.isDisposed ? ', disposed' : ''})`; }
+  toString() {
+    const disposed = (this.#state & DISPOSED) !== 0 || !this.#rt.alive;
+    return `DeviceData(#${this.#id}, ${this.#byteLength} bytes${disposed ? ', disposed' : ''})`;
+  }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 

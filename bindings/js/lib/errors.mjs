@@ -28,31 +28,38 @@ export function fail(code, message) {
   throw new TensorMemError(code, message);
 }
 
-// Intrinsics that inspect a value without running any of its code (no
-// getter, no Proxy trap): an error message must not call into user code either.
-const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype),
-  Symbol.toStringTag).get;
-const arrayBufferLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
-
-function isArrayBuffer(value) {
+// A value as a message shows it: strings quoted, objects by kind. Runs no
+// user code on ordinary objects (no getters, no toString); a Proxy's traps
+// may run, and whatever they throw is ignored.
+export function show(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object' && typeof value !== 'function') return String(value);
   try {
-    arrayBufferLength.call(value);
-    return true;
+    Array.isArray(value);
   } catch {
-    return false;
+    return 'a revoked Proxy';  // Array.isArray throws for those, and only for those
   }
+  try {
+    if (Array.isArray(value)) {
+      const n = value.length;
+      return typeof n === 'number' ? `an array of length ${n}` : 'an array';
+    }
+    const name = constructorName(value);
+    if (name === 'Object') return 'an object';
+    if (name !== undefined) return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  } catch {
+    // a Proxy's trap threw
+  }
+  return typeof value === 'function' ? 'a function' : 'an object';
 }
 
-// A value as a message shows it: strings quoted, bigints with n, objects by kind.
-export function show(value) {
-  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 61)}...` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'symbol') return 'a Symbol';
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  const typed = typedArrayName.call(value);
-  if (typed !== undefined) return `${/^[AEIOU]/.test(typed) ? 'an' : 'a'} ${typed}`;
-  if (isArrayBuffer(value)) return 'an ArrayBuffer';
-  return 'an object';
+// The name of value's constructor, read from data properties only.
+function constructorName(value) {
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return undefined;
+  const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value;
+  if (typeof ctor !== 'function') return undefined;
+  const name = Object.getOwnPropertyDescriptor(ctor, 'name')?.value;
+  return typeof name === 'string' && /^[A-Za-z_$][\w$]*$/.test(name) ? name : undefined;
 }

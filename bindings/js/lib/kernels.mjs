@@ -74,7 +74,7 @@ function callKernel(rt, signature, index, args) {
     const at = b + 2 * i;
     if (param.type === 'tensor' || param.type === 'tensor_inout') {
       if (!isTensor(value)) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be a Tensor`);
-      if (runtimeOf(value) !== rt) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} (${value}) belongs to another device`);
+      if (runtimeOf(value) !== rt) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} belongs to another device`);
       s[at] = TENSOR;
       s[at + 1] = handleOf(value, name);
     } else if (typeof value === 'number' && param.type !== 'bool') {

@@ -9,26 +9,37 @@ import { fail } from './errors.mjs';
 
 // Only the package constructs objects.
 export const INTERNAL = Symbol('tensormem.internal');
-// Internal methods and getters, keyed by symbols the package does not export.
-export const kRegister = Symbol('tensormem.register');
-export const kKeep = Symbol('tensormem.keep');
-export const kKept = Symbol('tensormem.kept');
-export const kHandle = Symbol('tensormem.handle');
-export const kLive = Symbol('tensormem.live');        // (op) => handle, or DISPOSED
-export const kRuntime = Symbol('tensormem.runtime');
 
 // #state bits
 export const DISPOSED = 1, REGISTERED = 2, KEPT = 4;
+
+// The package's access to an object's state. Each class registers functions
+// over its private fields ({ kind, is, handle, id, live, runtime, kept, keep,
+// register, dispose }); the package never reads a property of its own
+// objects, which an own property defined on an instance could shadow, and
+// `is` is a private brand check (`#h in value`), which runs no user code,
+// not even a Proxy's.
+const classes = [];
+export function addClass(internals) { classes.push(internals); }
+
+/** The internals of a DeviceData or Tensor, or null for any other value. */
+export function internalsOf(value) {
+  if (value === null || typeof value !== 'object') return null;
+  for (const internals of classes) if (internals.is(value)) return internals;
+  return null;
+}
+export function isResource(value) { return internalsOf(value) !== null; }
+export function handleOf(object, op) { return internalsOf(object).live(object, op); }
+export function runtimeOf(object) { return internalsOf(object).runtime(object); }
+export function idOf(object) { return internalsOf(object).id(object); }
 
 export function checkToken(token) {
   if (token !== INTERNAL) throw new TypeError('tensormem objects are created by a Device');
 }
 
-export function handleOf(object, op) { return object[kLive](op); }
-export function runtimeOf(object) { return object[kRuntime]; }
-
-export function disposedError(object, rt, op) {
-  const what = `${object.constructor.name} #${object.id}`;
+// `id` is the object's short id (what users see), not its handle.
+export function disposedError(kind, rt, id, op) {
+  const what = `${kind} #${id}`;
   if (rt.lost !== null) fail('DISPOSED', `${op}: ${what} belongs to a device that was lost (${rt.lost})`);
   if (!rt.alive) fail('DISPOSED', `${op}: ${what} belongs to a device that was disposed`);
   fail('DISPOSED', `${op}: ${what} was disposed`);
@@ -38,15 +49,15 @@ export function disposedError(object, rt, op) {
 // disposed first, so that an error here cannot lead to a second release).
 export function release(object, rt, h, state) {
   if (!rt.alive) return;  // the device took everything with it
-  rt.untrack(object);
+  rt.untrack(object, h);
   if ((state & REGISTERED) !== 0) rt.registry.unregister(object);
   if (rt.x.tm_release(h) < 0) rt.raise();
 }
 
 // Registration with the FinalizationRegistry (deferred: see Runtime.track); the new state.
-export function register(object, rt, h, state, registry) {
+export function register(object, kind, rt, h, state, registry) {
   if ((state & (DISPOSED | REGISTERED)) !== 0 || !rt.alive) return state;
-  registry.register(object, rt.heldValue(h, object.constructor.name), object);
+  registry.register(object, rt.heldValue(h, kind), object);
   return state | REGISTERED;
 }
 
@@ -55,7 +66,7 @@ export function register(object, rt, h, state, registry) {
 // A Proxy as the prototype's prototype costs nothing until such an assignment.
 const sealed = new Proxy(Object.prototype, {
   set(target, key, value, receiver) {
-    fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of ${receiver.constructor.name}: ` +
+    fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of ${internalsOf(receiver)?.kind ?? 'this object'}: ` +
       'its state is private and changes only through its methods');
   },
 });

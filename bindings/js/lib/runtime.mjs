@@ -1,10 +1,12 @@
 // The JS side of one device's runtime: the raw exports, views of the wasm
 // heap, the scratch area, error translation, and the bookkeeping of object
 // lifetimes (scopes and the finalization safety net). Internal to the package.
-import { ARRAY_TYPES } from './dtype.mjs';
+import {
+  ARRAY_TYPES, DTYPES, MAX_DIMS, arrayLength, attachedLength, isArray, isRevoked, typedArrayName,
+} from './dtype.mjs';
 import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
-import { kHandle, kKept, kRegister } from './resource.mjs';
+import { internalsOf } from './resource.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -30,6 +32,7 @@ export class Runtime {
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8
     this.mailboxIndex = 0;             // mailbox address / 8
+    this.localBuffer = null;           // see borrowLocal()
     this.scope = null;                 // the scope being run synchronously
     this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
     this.pending = [];                 // objects not yet registered for finalization
@@ -99,23 +102,47 @@ export class Runtime {
     return decoder.decode(new Uint8Array(this.memory.buffer, address, length));
   }
 
-  // Writes a list of integers (a shape, dims, an index) to the scratch; its
-  // length. Values are checked by the runtime; types are checked here.
+  // Writes a list of integers (a shape, dims) to the scratch; its length.
+  // The list is read into a local buffer first: its getters and a Proxy's
+  // traps run then, and may call other ops (which use the scratch), dispose
+  // objects or grow the heap; the scratch is written only after the last of
+  // them, and the caller resolves handles only after this returns. Types are
+  // checked here, values by the runtime.
   putInts(list, op, what) {
-    if (!Array.isArray(list)) {
-      if (!ArrayBuffer.isView(list) || list instanceof DataView) {
-        fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
-      }
+    const local = this.borrowLocal();
+    const n = readInts(list, local, op, what);
+    this.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
+    return n;
+  }
+
+  // A list of integers as putInts() reads it, copied into a new array (for
+  // an argument that goes to the scratch only after other calls).
+  copyInts(list, op, what) {
+    const local = new Float64Array(SCRATCH_DOUBLES);
+    const n = readInts(list, local, op, what);
+    if (n > SCRATCH_DOUBLES) {
+      fail('INVALID_SHAPE', `${op}: ${what} has ${n} values; at most ${MAX_DIMS} are supported`);
     }
-    const n = list.length;
+    return Array.from(local.subarray(0, n));
+  }
+
+  // A buffer of SCRATCH_DOUBLES for reading a list argument. It leaves the
+  // pool while in use, so a call made from inside the list (a getter) gets
+  // its own; one lost to an error is simply replaced.
+  borrowLocal() {
+    const local = this.localBuffer;
+    if (local === null) return new Float64Array(SCRATCH_DOUBLES);
+    this.localBuffer = null;
+    return local;
+  }
+
+  // Copies local[0, count) to the scratch and returns local to the pool. No
+  // user code may run from here to the export call that reads the scratch.
+  toScratch(local, count) {
     const s = this.scratch();
     const base = this.scratchIndex;
-    for (let i = 0; i < n && i < SCRATCH_DOUBLES; i++) {
-      const v = list[i];
-      if (typeof v === 'number') s[base + i] = v;
-      else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be an integer`);
-    }
-    return n;
+    for (let i = 0; i < count; i++) s[base + i] = local[i];
+    this.localBuffer = local;
   }
 
   // A number argument, type-checked; its value is checked by the runtime.
@@ -123,7 +150,8 @@ export class Runtime {
   // argument is optional (slice bounds, squeeze's dim).
   static num(value, op, what) {
     if (typeof value === 'number' && value === value) return value;
-    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be an integer`);
+    const expected = typeof value === 'number' ? 'an integer' : 'a number';
+    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be ${expected}`);
   }
 
   // The runtime's last error.
@@ -142,12 +170,12 @@ export class Runtime {
   // Called by every new object. Registration with the FinalizationRegistry
   // costs ~500 ns, more than most operations, so it is deferred to a
   // microtask: objects disposed in the same synchronous turn never pay it.
-  track(object) {
+  track(object, handle) {
     const scope = this.scope !== null || this.asyncScopes !== 0 ? this.currentScope() : null;
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(object[kHandle], callerStack());
+    if (this.stacks !== null) this.stacks.set(handle, callerStack());
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -157,17 +185,17 @@ export class Runtime {
   }
 
   // Called by dispose(): the common create-then-dispose pattern leaves nothing pending.
-  untrack(object) {
+  untrack(object, handle) {
     const pending = this.pending;
     if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
-    if (this.stacks !== null) this.stacks.delete(object[kHandle]);
+    if (this.stacks !== null) this.stacks.delete(handle);
   }
 
   flush() {
     this.flushQueued = false;
     const pending = this.pending;
     this.pending = [];
-    for (const object of pending) object[kRegister](this.registry);
+    for (const object of pending) internalsOf(object).register(object, this.registry);
   }
 
   heldValue(handle, kind) {
@@ -210,20 +238,26 @@ export class Runtime {
     return scope;
   }
 
+  // The scope closes whatever fn and its result do: fn may throw, and
+  // examining the result runs user code (a `then` getter, a Proxy trap, an
+  // array element's getter) that may throw too; then the scope closes as if
+  // fn had thrown that error.
   runScope(fn) {
     if (typeof fn !== 'function') fail('INVALID_ARGUMENT', `scope: fn is ${show(fn)}; it must be a function`);
     const scope = { objects: [], parent: this.currentScope(), closed: false };
     const outer = this.scope;
     this.scope = scope;
-    let result;
+    let result, then;
     try {
       result = asyncContext === null ? fn() : asyncContext.run(scope, fn);
+      const object = result !== null && (typeof result === 'object' || typeof result === 'function');
+      then = object && !isRevoked(result) ? result.then : undefined;
     } catch (error) {
       this.scope = outer;
       this.closeScope(scope, undefined);
       throw error;
     }
-    if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
+    if (typeof then !== 'function') {
       this.scope = outer;
       this.closeScope(scope, result);
       return result;
@@ -237,25 +271,38 @@ export class Runtime {
       else if (this.scope === scope) this.scope = openScope(outer);
       else unlink(this.scope, scope);  // scopes opened after it are still open
     };
-    return Promise.resolve(result).then(
+    // Not Promise.resolve(result), which reads result.constructor and can
+    // throw here; resolving with a thenable never throws (it rejects).
+    return new Promise((resolve) => resolve(result)).then(
       (value) => { settle(); this.closeScope(scope, value); return value; },
       (error) => { settle(); this.closeScope(scope, undefined); throw error; });
   }
 
+  // Disposes the scope's objects except those the result holds (they move to
+  // the enclosing open scope) and those kept. If examining the result throws,
+  // nothing counts as returned and that error is thrown after the disposal.
   closeScope(scope, result) {
     scope.closed = true;
     const returned = new Set();
-    collectReturned(result, returned, 0);
+    let examining;
+    try {
+      collectReturned(result, returned);
+    } catch (error) {
+      examining = { error };
+      returned.clear();
+    }
     const heir = openScope(scope.parent);
     let firstError;
     for (const object of scope.objects) {
+      const internals = internalsOf(object);
       if (returned.has(object)) {
         if (heir !== null) heir.objects.push(object);
-      } else if (!object[kKept]) {
-        try { object.dispose(); } catch (error) { firstError ??= error; }
+      } else if (!internals.kept(object)) {
+        try { internals.dispose(object); } catch (error) { firstError ??= { error }; }
       }
     }
-    if (firstError !== undefined) throw firstError;
+    if (examining !== undefined) throw examining.error;
+    if (firstError !== undefined) throw firstError.error;
   }
 
   // --- the end -----------------------------------------------------------------------
@@ -275,6 +322,27 @@ export class Runtime {
       this.stacks?.clear();
     }
   }
+}
+
+// list[0, n) into out (as much as it holds) as numbers; n. A typed array is
+// read through the built-in getters, an array (or a Proxy of one) element by
+// element, which runs their getters and traps.
+function readInts(list, out, op, what) {
+  let n;
+  if (isArray(list)) {
+    n = arrayLength(list, op, what);
+  } else {
+    const name = typedArrayName(list);
+    if (name === undefined) fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
+    n = attachedLength(list, name, op, what);
+  }
+  const count = n < out.length ? n : out.length;
+  for (let i = 0; i < count; i++) {
+    const v = list[i];
+    if (typeof v === 'number') out[i] = v;
+    else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be a number`);
+  }
+  return n;
 }
 
 // The creation stack, without the package's own frames.
@@ -305,16 +373,55 @@ function unlink(innermost, scope) {
   }
 }
 
-// Objects reachable from a scope's result through arrays and plain objects.
-function collectReturned(value, into, depth) {
-  if (value === null || typeof value !== 'object' || depth > 32) return;
-  if (typeof value[kHandle] === 'number') {
-    into.add(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collectReturned(item, into, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    for (const key of Object.keys(value)) collectReturned(value[key], into, depth + 1);
-  } else if (value instanceof Map || value instanceof Set) {
-    for (const item of value.values()) collectReturned(item, into, depth + 1);
+// The Tensors and DeviceData a scope's result holds: its elements if it is
+// an array, the values of its own enumerable data properties if it is a plain
+// object (getters are not called), the keys and values of a Map, the members
+// of a Set, and so on through what those hold. Each object is visited once,
+// so cycles and shared parts cost nothing extra.
+function collectReturned(result, into) {
+  const seen = new Set();
+  const pending = [result];
+  const visit = (value) => {
+    if (value !== null && typeof value === 'object') pending.push(value);
+  };
+  while (pending.length !== 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object' || seen.has(value) || isRevoked(value)) continue;
+    seen.add(value);
+    if (internalsOf(value) !== null) {
+      into.add(value);
+    } else if (Array.isArray(value)) {
+      const n = value.length;
+      for (let i = 0; i < n; i++) visit(value[i]);
+    } else if (isMap(value)) {
+      mapForEach(value, (item, key) => { visit(key); visit(item); });
+    } else if (isSet(value)) {
+      setForEach(value, visit);
+    } else {
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) continue;
+      for (const key of Object.keys(value)) {
+        const property = Object.getOwnPropertyDescriptor(value, key);
+        if (property !== undefined && 'value' in property) visit(property.value);
+      }
+    }
   }
 }
+
+// Maps and Sets by their internal slots (the `size` getters throw for
+// anything else), iterated by the built-in forEach: no user code for real ones.
+const uncurry = (fn) => Function.prototype.call.bind(fn);
+const mapSize = uncurry(Object.getOwnPropertyDescriptor(Map.prototype, 'size').get);
+const setSize = uncurry(Object.getOwnPropertyDescriptor(Set.prototype, 'size').get);
+const mapForEach = uncurry(Map.prototype.forEach);
+const setForEach = uncurry(Set.prototype.forEach);
+const hasSlot = (size) => (value) => {
+  try {
+    size(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const isMap = hasSlot(mapSize);
+const isSet = hasSlot(setSize);

@@ -3,11 +3,13 @@
 // access checks indices here against a cached layout and reads the heap
 // directly ("check once, then raw"); every failure is reported in the
 // runtime's words by its slow path.
-import { ARRAY_TYPES, BOOL, DTYPES, dtypeIndex, isBigIntDtype } from './dtype.mjs';
+import {
+  ARRAY_TYPES, BOOL, DTYPES, INT64, MAX_DIMS, arrayLength, attachedLength, dtypeIndex, elementOf, isArray,
+  listElements, listLength, typedArrayLength, typedArrayName, typedArraySet, typedElements,
+} from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import {
-  DISPOSED, INTERNAL, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register,
-  release, seal,
+  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 
@@ -21,7 +23,15 @@ const SPEC_DOUBLES = 4;
 const num = Runtime.num;
 
 export let layoutOf;  // (tensor) => its Layout (described on first use), or DISPOSED
-export let isTensor;  // (value) => whether it is a Tensor: a brand check, which runs no Proxy trap or getter
+export let isTensor;  // (value) => whether it is a Tensor (no user code runs)
+
+// A new tensor of dtype k and `shape` (read by putInts); zero-filled when `zero`.
+export function createTensor(rt, k, shape, zero, op) {
+  const n = rt.putInts(shape, op, 'shape');
+  const h = rt.x.tm_empty(k, n, zero);
+  if (h < 0) rt.raise();
+  return new Tensor(INTERNAL, rt, h, k);
+}
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
@@ -62,28 +72,24 @@ export class Tensor {
     this.#h = handle;
     this.#id = rt.createdId();
     this.#k = k;
-    rt.track(this);
+    rt.track(this, handle);
   }
 
   /** Unique per device, never reused: 1, 2, 3... in creation order. */
   get id() { return this.#id; }
   get device() { return this.#rt.device; }
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
-  [Symbol.dispose]() { this.dispose(); }
+  [Symbol.dispose]() { this.#dispose(); }
 
   #live(op) {
-    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError(this, this.#rt, op);
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('Tensor', this.#rt, this.#id, op);
     return this.#h;
   }
-  [kLive](op) { return this.#live(op); }
-  get [kRuntime]() { return this.#rt; }
-  get [kHandle]() { return this.#h; }
-  get [kKept]() { return (this.#state & KEPT) !== 0; }
-  [kKeep]() { this.#state |= KEPT; }
-  [kRegister](registry) { this.#state = register(this, this.#rt, this.#h, this.#state, registry); }
 
   /** Releases this view. Idempotent. The buffer lives while other views hold it. */
-  dispose() {
+  dispose() { this.#dispose(); }
+
+  #dispose() {
     const state = this.#state;
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
@@ -92,20 +98,32 @@ export class Tensor {
   }
 
   // --- metadata --------------------------------------------------------------
-  #layout() {
+  #layout(op = 'tensor') {
     const m = this.#m;
     if (m !== undefined) {
-      this.#live('tensor');
+      this.#live(op);
       return m;
     }
     const rt = this.#rt;
-    if (rt.x.tm_describe(this.#live('tensor')) < 0) rt.raise();
+    if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
     return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
   }
 
   static {
     layoutOf = (t) => t.#layout();
-    isTensor = (value) => typeof value === 'object' && value !== null && #h in value;
+    isTensor = (value) => value !== null && typeof value === 'object' && #h in value;
+    addClass({
+      kind: 'Tensor',
+      is: isTensor,
+      handle: (t) => t.#h,
+      id: (t) => t.#id,
+      live: (t, op) => t.#live(op),
+      runtime: (t) => t.#rt,
+      kept: (t) => (t.#state & KEPT) !== 0,
+      keep: (t) => { t.#state |= KEPT; },
+      register: (t, registry) => { t.#state = register(t, 'Tensor', t.#rt, t.#h, t.#state, registry); },
+      dispose: (t) => t.#dispose(),
+    });
   }
 
 
@@ -124,23 +142,25 @@ export class Tensor {
     return new Tensor(INTERNAL, this.#rt, h, this.#k);
   }
 
+  // List arguments are read (user code may run) before the handle is
+  // resolved: putInts() leaves the scratch as the export call needs it.
   reshape(shape) {
     const rt = this.#rt;
-    const h = this.#live('reshape');
-    return this.#derived(rt.x.tm_reshape(h, rt.putInts(shape, 'reshape', 'shape')));
+    const n = rt.putInts(shape, 'reshape', 'shape');
+    return this.#derived(rt.x.tm_reshape(this.#live('reshape'), n));
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
     const rt = this.#rt;
-    const h = this.#live('view');
-    return this.#derived(rt.x.tm_view(h, rt.putInts(shape, 'view', 'shape')));
+    const n = rt.putInts(shape, 'view', 'shape');
+    return this.#derived(rt.x.tm_view(this.#live('view'), n));
   }
 
   canView(shape) {
     const rt = this.#rt;
-    const h = this.#live('canView');
-    const result = rt.x.tm_can_view(h, rt.putInts(shape, 'canView', 'shape'));
+    const n = rt.putInts(shape, 'canView', 'shape');
+    const result = rt.x.tm_can_view(this.#live('canView'), n);
     if (result < 0) rt.raise();
     return result === 1;
   }
@@ -173,8 +193,8 @@ export class Tensor {
 
   permute(dims) {
     const rt = this.#rt;
-    const h = this.#live('permute');
-    return this.#derived(rt.x.tm_permute(h, rt.putInts(dims, 'permute', 'dims')));
+    const n = rt.putInts(dims, 'permute', 'dims');
+    return this.#derived(rt.x.tm_permute(this.#live('permute'), n));
   }
 
   transpose(dim0 = 0, dim1 = 1) {
@@ -184,35 +204,17 @@ export class Tensor {
 
   expand(shape) {
     const rt = this.#rt;
-    const h = this.#live('expand');
-    return this.#derived(rt.x.tm_expand(h, rt.putInts(shape, 'expand', 'shape')));
+    const n = rt.putInts(shape, 'expand', 'shape');
+    return this.#derived(rt.x.tm_expand(this.#live('expand'), n));
   }
 
   // Specs: number (select), null (whole dim), [start, stop, step?] with null for an open end.
   slice(specs) {
     const rt = this.#rt;
-    const h = this.#live('slice');
-    if (!Array.isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
-    const n = specs.length;
-    const s = rt.scratch();
-    const b = rt.scratchIndex;
-    for (let d = 0; d < n && d < 8; d++) {
-      const spec = specs[d];
-      const at = b + SPEC_DOUBLES * d;
-      if (spec === null || spec === undefined) {
-        s[at] = 0; s[at + 1] = NaN; s[at + 2] = NaN; s[at + 3] = 1;
-      } else if (typeof spec === 'number') {
-        s[at] = 1; s[at + 1] = num(spec, 'slice', 'index');
-      } else if (Array.isArray(spec) && spec.length >= 1 && spec.length <= 3) {
-        s[at] = 0;
-        s[at + 1] = bound(spec[0], d, 'start');
-        s[at + 2] = bound(spec[1], d, 'stop');
-        s[at + 3] = spec.length === 3 && spec[2] !== null && spec[2] !== undefined ? num(spec[2], 'slice', 'step') : 1;
-      } else {
-        fail('INVALID_ARGUMENT', `slice: spec ${d} is ${show(spec)}; it must be a number, null or [start, stop, step?]`);
-      }
-    }
-    return this.#derived(rt.x.tm_slice(h, n));
+    const local = rt.borrowLocal();
+    const n = readSpecs(specs, local);
+    rt.toScratch(local, SPEC_DOUBLES * (n < MAX_DIMS ? n : MAX_DIMS));
+    return this.#derived(rt.x.tm_slice(this.#live('slice'), n));
   }
 
   // --- copies --------------------------------------------------------------------
@@ -238,8 +240,8 @@ export class Tensor {
   sharesStorage(other) {
     const rt = this.#rt;
     const h = this.#live('sharesStorage');
-    if (!(other instanceof Tensor)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
-    if (other.#rt !== rt) fail('INVALID_ARGUMENT', `sharesStorage: ${other} belongs to another device`);
+    if (!isTensor(other)) fail('INVALID_ARGUMENT', `sharesStorage: other is ${show(other)}; it must be a Tensor`);
+    if (other.#rt !== rt) fail('INVALID_ARGUMENT', `sharesStorage: Tensor #${other.#id} belongs to another device`);
     const result = rt.x.tm_shares_storage(h, other.#live('sharesStorage'));
     if (result < 0) rt.raise();
     return result === 1;
@@ -250,6 +252,8 @@ export class Tensor {
   // cached shape, a heap view neither detached (growth) nor emptied (device
   // disposed). Anything else takes the slow path, which either succeeds
   // (negative indices, more dims, a grown heap) or throws the runtime's error.
+  // Indices are numbers: anything else fails, and nothing is coerced (no
+  // valueOf), so no user code runs in get or set.
   // Explicit parameters, not rest or `arguments`: no allocation per call.
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
@@ -265,29 +269,38 @@ export class Tensor {
   }
 
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
+    const k = this.#k;
+    const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
     const n = arguments.length - 1;
     if (m !== undefined && n === m.shape.length && (m.flags & READ_ONLY) === 0) {
       const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[this.#k];
+      const heap = m.rt.heaps[k];
       if (at < heap.length) {
-        store(heap, at, value, this.#k);
+        heap[at] = v;
         return;
       }
     }
     const at = this.#locate('set', n, i0, i1, i2, i3, i4, i5, i6, i7);
     if ((this.#m.flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_SET);
-    store(this.#rt.heap(this.#k), at, value, this.#k);
+    this.#rt.heap(k)[at] = v;
   }
 
   // The slow path: the runtime checks the index (negatives allowed) and says what is wrong.
   #locate(op, n, ...index) {
     const rt = this.#rt;
-    this.#layout();
+    const m = this.#layout(op);
+    if (n > MAX_DIMS) {
+      fail('INVALID_ARGUMENT', `${n} indices for a tensor of shape [${m.shape.join(', ')}] (${m.shape.length} dims)`);
+    }
+    for (let d = 0; d < n; d++) {
+      const i = index[d];
+      if (typeof i !== 'number' || i !== i) num(i, op, `index[${d}]`);
+    }
     const h = this.#live(op);
     const s = rt.scratch();
     const b = rt.scratchIndex;
-    for (let d = 0; d < n && d < 8; d++) s[b + d] = num(index[d], op, `index[${d}]`);
+    for (let d = 0; d < n; d++) s[b + d] = index[d];
     const at = rt.x.tm_element(h, n);
     if (at < 0) rt.raise();
     return at;
@@ -301,7 +314,7 @@ export class Tensor {
 
   // The zero-copy typed array (contiguous tensors only).
   #rawView() {
-    const m = this.#layout();
+    const m = this.#layout('view');
     if ((m.flags & CONTIGUOUS) === 0) this.#require(CONTIGUOUS_CHECK, OP_VIEW);
     return m.rt.heap(this.#k).subarray(m.first, m.first + m.size);
   }
@@ -313,19 +326,25 @@ export class Tensor {
    * is most of the time.
    */
   read(out) {
-    const m = this.#layout();
-    if (out !== undefined) checkOut(out, m, this.#k);
+    const k = this.#k;
+    const outLength = out === undefined ? -1 : checkOut(out, k);
+    const m = this.#layout('read');
+    if (out !== undefined && outLength !== m.size) {
+      fail('INVALID_SHAPE', `read: out has ${outLength} elements for a tensor of shape [${m.shape.join(', ')}] ` +
+        `(${m.size} elements)`);
+    }
     if ((m.flags & CONTIGUOUS) === 0) {
-      const copy = this.contiguous();
+      const copy = this.contiguous();  // may grow the heap: `out`, if it viewed the heap, is then detached
       try {
         return copy.read(out);
       } finally {
         copy.dispose();
       }
     }
-    const heap = m.rt.heap(this.#k);
-    if (out === undefined) return heap.slice(m.first, m.first + m.size);
-    out.set(heap.subarray(m.first, m.first + m.size));
+    const elements = m.rt.heap(k).subarray(m.first, m.first + m.size);
+    if (out === undefined) out = elements.slice();
+    else typedArraySet(out, elements, 0);
+    if (k === BOOL) normalizeBools(out);
     return out;
   }
 
@@ -344,27 +363,38 @@ export class Tensor {
     return build(0);
   }
 
-  /** Copies `values` (row-major, exactly size of them) in. */
+  /**
+   * Copies `values` (row-major, exactly size of them) in. The values are
+   * converted into a local array first (their getters run then), and only
+   * then is this tensor resolved and its memory written: a failed write
+   * changes nothing.
+   */
   write(values) {
-    const m = this.#layout();
+    const rt = this.#rt;
     const k = this.#k;
-    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-      fail('INVALID_ARGUMENT', `write: values is ${show(values)}; it must be an array or typed array`);
-    }
-    if (values.length !== m.size) {
-      fail('INVALID_SHAPE', `write: ${values.length} values for a tensor of shape [${m.shape.join(', ')}] ` +
-        `(${m.size} elements)`);
+    let m = this.#layout('write');
+    let elements;
+    const name = typedArrayName(values);
+    if (name !== undefined) {
+      const n = attachedLength(values, name, 'write', 'values');
+      if (n !== m.size) writeCountError(n, m);
+      elements = typedElements(values, name, k, rt.heap(k).buffer, 'write');
+    } else {
+      const n = listLength(values, 'write', 'values');
+      if (n !== m.size) writeCountError(n, m);
+      elements = listElements(values, n, k, 'write');  // runs getters and traps
+      m = this.#layout('write');  // DISPOSED if they disposed this tensor
     }
     if ((m.flags & READ_ONLY) !== 0) this.#require(WRITABLE, OP_WRITE);
     if ((m.flags & CONTIGUOUS) !== 0) {
-      fill(m.rt.heap(k), m.first, values, k, 'write');
+      typedArraySet(rt.heap(k), elements, m.first);
       return;
     }
     // Strided: fill a contiguous temporary, then one runtime copy.
-    const staging = m.rt.device.empty(m.shape, DTYPES[k]);
+    const staging = createTensor(rt, k, m.shape, 0, 'write');
     try {
-      staging.write(values);
-      if (m.rt.x.tm_copy(this.#live('write'), staging.#live('write')) < 0) m.rt.raise();
+      staging.write(elements);
+      if (rt.x.tm_copy(this.#live('write'), staging.#live('write')) < 0) rt.raise();
     } finally {
       staging.dispose();
     }
@@ -372,21 +402,30 @@ export class Tensor {
 
   get [Symbol.toStringTag]() { return 'Tensor'; }
   toString() {
-    if (this.isDisposed) return `Tensor(#${this.id}, ${this.dtype}, disposed)`;
-    return `Tensor(#${this.id}, ${this.dtype}, [${this.shape.join(', ')}])`;
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) return `Tensor(#${this.#id}, ${DTYPES[this.#k]}, disposed)`;
+    return `Tensor(#${this.#id}, ${DTYPES[this.#k]}, [${this.#layout().shape.join(', ')}])`;
   }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
 }
 
-function checkOut(out, m, k) {
+// The length of `out`, a typed array of dtype k's type (read through the built-in getters).
+function checkOut(out, k) {
   const Type = ARRAY_TYPES[k];
-  if (!(out instanceof Type)) {
+  const name = typedArrayName(out);
+  if (name !== Type.name) {
     fail('INVALID_ARGUMENT', `read: out is ${show(out)}; a ${DTYPES[k]} tensor reads into a ${Type.name}`);
   }
-  if (out.length !== m.size) {
-    fail('INVALID_SHAPE', `read: out has ${out.length} elements for a tensor of shape [${m.shape.join(', ')}] ` +
-      `(${m.size} elements)`);
-  }
+  return attachedLength(out, name, 'read', 'out');
+}
+
+// Bool elements read as 0 or 1, whatever byte a DeviceData put there.
+function normalizeBools(bytes) {
+  const n = typedArrayLength(bytes);
+  for (let i = 0; i < n; i++) if (bytes[i] > 1) bytes[i] = 1;
+}
+
+function writeCountError(n, m) {
+  fail('INVALID_SHAPE', `write: ${n} values for a tensor of shape [${m.shape.join(', ')}] (${m.size} elements)`);
 }
 
 // The heap index of an index within the layout's shape (up to 4 dims), or Infinity.
@@ -396,19 +435,19 @@ function elementAt(m, n, i0, i1, i2, i3) {
   let at = m.first;
   switch (n) {
     case 4:
-      if (!((i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
+      if (!(typeof i3 === 'number' && (i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
       at += i3 * s[3];
       // falls through
     case 3:
-      if (!((i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
+      if (!(typeof i2 === 'number' && (i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
       at += i2 * s[2];
       // falls through
     case 2:
-      if (!((i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
+      if (!(typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
       at += i1 * s[1];
       // falls through
     case 1:
-      if (!((i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
+      if (!(typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
       return at + i0 * s[0];
     case 0:
       return at;
@@ -417,50 +456,38 @@ function elementAt(m, n, i0, i1, i2, i3) {
   }
 }
 
-function bound(value, d, what) {
-  if (value === null || value === undefined) return NaN;
-  return num(value, 'slice', what);
-}
-
-// One element, converted as typed arrays convert (bigint dtypes take integral numbers too).
-function store(heap, at, value, k) {
-  if (k === BOOL) heap[at] = value ? 1 : 0;
-  else if (isBigIntDtype(k)) heap[at] = toBigInt(value, 'set');
-  else if (typeof value === 'number') heap[at] = value;
-  else if (typeof value === 'boolean' || typeof value === 'bigint') heap[at] = Number(value);
-  else fail('INVALID_ARGUMENT', `set: value is ${show(value)}; it must be a number`);
-}
-
-export function toBigInt(value, op) {
-  if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  if (typeof value === 'boolean') return value ? 1n : 0n;
-  return fail('INVALID_ARGUMENT', `${op}: value ${show(value)} is not an integer; int64 and uint64 elements take bigints or integral numbers`);
-}
-
-// heap[first, first + values.length) <- values, converting as typed arrays do.
-export function fill(heap, first, values, k, op) {
-  const bigint = isBigIntDtype(k);
-  const direct = ArrayBuffer.isView(values)
-    ? (values instanceof BigInt64Array || values instanceof BigUint64Array) === bigint
-    : false;
-  if (direct) {
-    heap.set(values, first);
-    return;
-  }
-  const n = values.length;
-  if (bigint) {
-    for (let i = 0; i < n; i++) heap[first + i] = toBigInt(values[i], op);
-  } else if (k === BOOL) {
-    for (let i = 0; i < n; i++) heap[first + i] = values[i] ? 1 : 0;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (typeof v === 'number') heap[first + i] = v;
-      else if (typeof v === 'boolean' || typeof v === 'bigint') heap[first + i] = Number(v);
-      else fail('INVALID_ARGUMENT', `${op}: values[${i}] is ${show(v)}; it must be a number`);
+// Slice specs into `out`, SPEC_DOUBLES per dim (see tm_slice); their count.
+// Every value is read once, before anything else happens.
+function readSpecs(specs, out) {
+  if (!isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
+  const n = arrayLength(specs, 'slice', 'specs');
+  for (let d = 0; d < n && d < MAX_DIMS; d++) {
+    const spec = specs[d];
+    const at = SPEC_DOUBLES * d;
+    if (spec === null || spec === undefined) {
+      out[at] = 0; out[at + 1] = NaN; out[at + 2] = NaN; out[at + 3] = 1;
+    } else if (typeof spec === 'number') {
+      out[at] = 1; out[at + 1] = num(spec, 'slice', 'index');
+    } else if (isArray(spec) && isSpecLength(spec.length)) {
+      const start = spec[0], stop = spec[1], step = spec[2];
+      out[at] = 0;
+      out[at + 1] = bound(start, 'start');
+      out[at + 2] = bound(stop, 'stop');
+      out[at + 3] = step === null || step === undefined ? 1 : num(step, 'slice', 'step');
+    } else {
+      fail('INVALID_ARGUMENT', `slice: spec ${d} is ${show(spec)}; it must be a number, null or [start, stop, step?]`);
     }
   }
+  return n;
+}
+
+function isSpecLength(n) {
+  return typeof n === 'number' && n >= 1 && n <= 3;
+}
+
+function bound(value, what) {
+  if (value === null || value === undefined) return NaN;
+  return num(value, 'slice', what);
 }
 
 seal(Tensor);
