@@ -4,10 +4,11 @@ import { DeviceData, addressOf } from './device_data.mjs';
 import { BOOL, DTYPES, dtypeIndex, dtypeOfArray } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { kernelsOf } from './kernels.mjs';
-import { instantiate } from './loader.mjs';
+import { compiledModule as compileRuntime, instantiate } from './loader.mjs';
 import { INTERNAL, handleOf, kKeep, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { Tensor, fill, layoutOf } from './tensor.mjs';
+import { DEVICE_GUARD, fromTransferable } from './transfer.mjs';
 
 const MiB = 1024 * 1024;
 const DEFAULTS = Object.freeze({ maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false });
@@ -37,6 +38,7 @@ export class Device {
   #rt;
   #options;
   #kernels;
+  notCloneable = DEVICE_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token) {
     if (token !== INTERNAL) throw new TypeError('use `await Device.create(options)`');
@@ -57,6 +59,12 @@ export class Device {
       throw error;
     }
     return device;
+  }
+
+  /** The compiled runtime (compiled once per location), to hand to workers' Device.create({ wasmBinary }). */
+  static async compile(options = {}) {
+    checkOptions(options);
+    return compileRuntime(options);
   }
 
   get options() { return this.#options; }
@@ -156,6 +164,11 @@ export class Device {
       throw error;
     }
     return t;
+  }
+
+  fromTransferable(message) {
+    this.#live('fromTransferable');
+    return fromTransferable(this, message);
   }
 
   fromData(data, dtype, shape) {

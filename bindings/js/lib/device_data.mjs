@@ -4,6 +4,7 @@ import {
   DISPOSED, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register, release,
   seal,
 } from './resource.mjs';
+import { DATA_GUARD } from './transfer.mjs';
 
 const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 
@@ -16,6 +17,7 @@ export class DeviceData {
   #state = 0;
   #byteLength;
   #address = -1;  // until first needed
+  notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
     checkToken(token);

@@ -10,6 +10,7 @@ import {
   release, seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
+import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 
 // described:: in js_runtime.hpp
 const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 4, NUMEL = 5, SHAPE = 6, STRIDES = 14;
@@ -55,6 +56,7 @@ export class Tensor {
   #state = 0;
   #k;               // dtype index
   #m = undefined;   // Layout, once described; undefined again after dispose
+  notCloneable = TENSOR_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, k) {
     checkToken(token);
@@ -368,6 +370,11 @@ export class Tensor {
     } finally {
       staging.dispose();
     }
+  }
+
+  toTransferable() {
+    this.#live('toTransferable');
+    return toTransferable(this);
   }
 
   get [Symbol.toStringTag]() { return 'Tensor'; }
