@@ -5,6 +5,7 @@ import { ARRAY_TYPES } from './dtype.mjs';
 import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
 import { kHandle, kKept, kRegister } from './resource.mjs';
+import { creationStack } from './stacks.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -147,7 +148,9 @@ export class Runtime {
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(object[kHandle], callerStack());
+    if (this.stacks !== null) {
+      this.stacks.set(object[kHandle], creationStack([object.constructor, this.device.constructor, Runtime]));
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -275,12 +278,6 @@ export class Runtime {
       this.stacks?.clear();
     }
   }
-}
-
-// The creation stack, without the package's own frames.
-const LIB_DIR = new URL('.', import.meta.url).href;
-function callerStack() {
-  return new Error().stack.split('\n').slice(1).filter((line) => !line.includes(LIB_DIR)).join('\n');
 }
 
 // Where async scopes live across awaits: node's AsyncLocalStorage, or null.

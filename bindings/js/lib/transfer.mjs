@@ -12,6 +12,7 @@
 // device.fromTransferable(message) on the other side makes a tensor of it.
 import { ARRAY_TYPES, DTYPES, dtypeIndex } from './dtype.mjs';
 import { TensorMemError, fail, show } from './errors.mjs';
+import { ownFunctions } from './stacks.mjs';
 
 function guard(what, fix) {
   const message = `${what} cannot be cloned, posted to a worker or serialized: it is a handle into this thread's ` +
@@ -21,6 +22,11 @@ function guard(what, fix) {
     get() { throw new TensorMemError('INVALID_ARGUMENT', message); },
   }));
 }
+
+// The guard's property. A build that lowers class fields to assignments (esbuild
+// for older targets, as in Vite's default build) reaches the sealed prototype's
+// set trap with it, which defines it (resource.mjs).
+export const GUARD_KEY = 'notCloneable';
 
 export const TENSOR_GUARD = guard('A Tensor',
   'Post t.toTransferable() with its buffer in the transfer list (worker.postMessage(m, [m.buffer])) and make a ' +
@@ -37,6 +43,7 @@ export function toTransferable(t) {
 }
 
 // device.fromTransferable(message): a tensor holding a copy of message.buffer.
+ownFunctions(fromTransferable);
 export function fromTransferable(device, message) {
   const op = 'fromTransferable';
   if (message === null || typeof message !== 'object') {
