@@ -95,6 +95,7 @@ export class Device {
   }
 
   createDataWithBuffer(buffer) {
+    this.#live('createDataWithBuffer');
     const bytes = asBytes(buffer, 'createDataWithBuffer');
     const data = this.createData(bytes.byteLength);
     this.#rt.heap(3).set(bytes, addressOf(data, 'createDataWithBuffer'));
@@ -234,7 +235,10 @@ export class Device {
     return released;
   }
 
-  compact() { return this.performIntensiveCleanup(); }
+  compact() {
+    this.#live('compact');
+    return this.performIntensiveCleanup();
+  }
 
   dispose() { this.#rt?.shutdown(); }
   [Symbol.dispose]() { this.dispose(); }

@@ -94,31 +94,31 @@ export class Tensor {
   }
 
   // --- metadata --------------------------------------------------------------
-  #layout() {
+  #layout(op) {
     const m = this.#m;
     if (m !== undefined) {
-      this.#live('tensor');
+      this.#live(op);
       return m;
     }
     const rt = this.#rt;
-    if (rt.x.tm_describe(this.#live('tensor')) < 0) rt.raise();
+    if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
     return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
   }
 
   static {
-    layoutOf = (t) => t.#layout();
+    layoutOf = (t) => t.#layout('tensor');
     isTensor = (value) => typeof value === 'object' && value !== null && #h in value;
   }
 
 
   get dtype() { return DTYPES[this.#k]; }
-  get shape() { return this.#layout().shapeOut; }
-  get strides() { return this.#layout().stridesOut; }
-  get offset() { return this.#layout().offset; }
-  get size() { return this.#layout().size; }
-  get ndim() { return this.#layout().shape.length; }
-  get isContiguous() { return (this.#layout().flags & CONTIGUOUS) !== 0; }
-  get isReadOnly() { return (this.#layout().flags & READ_ONLY) !== 0; }
+  get shape() { return this.#layout('shape').shapeOut; }
+  get strides() { return this.#layout('strides').stridesOut; }
+  get offset() { return this.#layout('offset').offset; }
+  get size() { return this.#layout('size').size; }
+  get ndim() { return this.#layout('ndim').shape.length; }
+  get isContiguous() { return (this.#layout('isContiguous').flags & CONTIGUOUS) !== 0; }
+  get isReadOnly() { return (this.#layout('isReadOnly').flags & READ_ONLY) !== 0; }
 
   // --- view ops: one wasm call each ---------------------------------------------
   #derived(h) {
@@ -285,7 +285,7 @@ export class Tensor {
   // The slow path: the runtime checks the index (negatives allowed) and says what is wrong.
   #locate(op, n, ...index) {
     const rt = this.#rt;
-    this.#layout();
+    this.#layout(op);
     const h = this.#live(op);
     const s = rt.scratch();
     const b = rt.scratchIndex;
@@ -303,7 +303,7 @@ export class Tensor {
 
   // The zero-copy typed array (contiguous tensors only).
   #rawView() {
-    const m = this.#layout();
+    const m = this.#layout('view');
     if ((m.flags & CONTIGUOUS) === 0) this.#require(CONTIGUOUS_CHECK, OP_VIEW);
     return m.rt.heap(this.#k).subarray(m.first, m.first + m.size);
   }
@@ -315,7 +315,7 @@ export class Tensor {
    * is most of the time.
    */
   read(out) {
-    const m = this.#layout();
+    const m = this.#layout('read');
     if (out !== undefined) checkOut(out, m, this.#k);
     if ((m.flags & CONTIGUOUS) === 0) {
       const copy = this.contiguous();
@@ -332,6 +332,7 @@ export class Tensor {
   }
 
   toArray() {
+    this.#live('toArray');
     const flat = this.read();
     const shape = this.#m.shape;
     const bool = this.#k === BOOL;
@@ -348,7 +349,7 @@ export class Tensor {
 
   /** Copies `values` (row-major, exactly size of them) in. */
   write(values) {
-    const m = this.#layout();
+    const m = this.#layout('write');
     const k = this.#k;
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
       fail('INVALID_ARGUMENT', `write: values is ${show(values)}; it must be an array or typed array`);
