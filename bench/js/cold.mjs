@@ -1,5 +1,5 @@
 // One cold measurement, in a fresh node process (run.mjs starts one per
-// sample): the seed's benchmarks time the first batch after Device.create(),
+// sample): these benchmarks time the first batch after Device.create(),
 // with nothing compiled yet. Prints {"ns": <time of the batch>} on stdout.
 //
 //   node bench/js/cold.mjs <scenario> <tensormem|raw> <package dir>

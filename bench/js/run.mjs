@@ -19,8 +19,8 @@
 // Every row runs in a fresh node process (row.mjs; cold rows: cold.mjs), so a
 // row's figures do not depend on the rows before it.
 //
-// The package comes from $TENSORMEM_JS_PACKAGE, default
-// build/wasm/bindings/js/package (bash scripts/build-js.sh builds it). The
+// The package comes from $TENSORMEM_JS_PACKAGE, default the copy
+// bash scripts/pack-js.sh installs from its tarball into build/js-test/. The
 // peers are installed by this script into build/bench-js/ on first use.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,9 +87,9 @@ if (args.cpu !== undefined) {
 
 // ---- context ---------------------------------------------------------------------
 
-const packageDir = resolve(process.env.TENSORMEM_JS_PACKAGE ?? join(repo, 'build', 'wasm', 'bindings', 'js', 'package'));
+const packageDir = resolve(process.env.TENSORMEM_JS_PACKAGE ?? join(repo, 'build', 'js-test', 'node_modules', 'tensormem'));
 if (!existsSync(join(packageDir, 'index.mjs'))) {
-  log(`the tensormem package is not at ${packageDir} (no index.mjs): build it with \`bash scripts/build-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
+  log(`the tensormem package is not at ${packageDir} (no index.mjs): install it with \`bash scripts/pack-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
   process.exit(1);
 }
 let tensormemVersion = 'unknown';

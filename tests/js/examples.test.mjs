@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const env = { ...process.env, TENSORMEM_JS_PACKAGE: packageDir,
   TENSORMEM_EXAMPLE_KERNELS_PACKAGE: installedPackage('audio-kernels') };
 
-test('the seed-003 demo runs to the end and checks its own claims', async () => {
+test('the leaking-audio-app demo runs to the end and checks its own claims', async () => {
   const { stdout } = await run(process.execPath, ['--expose-gc', 'examples/js/demo.mjs'], { cwd: repo, env });
   assert.match(stdout, /MEMORY_LIMIT/);
   assert.match(stdout, /View is no longer valid: buffer has been disposed/);

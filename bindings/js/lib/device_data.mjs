@@ -1,4 +1,4 @@
-// DeviceData: a raw buffer in wasm memory (the seed's device API).
+// DeviceData: a raw buffer in wasm memory (the device API of createData/readDataView).
 import { ARRAY_TYPES, dtypeIndex } from './dtype.mjs';
 import {
   DISPOSED, KEPT, checkToken, disposedError, kHandle, kKeep, kKept, kLive, kRegister, kRuntime, register, release,

@@ -52,7 +52,8 @@ export function register(object, rt, h, state, registry) {
 }
 
 // Assigning anything but a writable property of these objects throws, so
-// that no code can replace their state from outside (seed 000, issue 6).
+// that no code can replace their state from outside (a handle swapped
+// from outside was one of the bugs this package exists to prevent).
 // A Proxy as the prototype's prototype costs nothing until such an assignment.
 const sealed = new Proxy(Object.prototype, {
   set(target, key, value, receiver) {
