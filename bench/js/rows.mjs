@@ -143,6 +143,15 @@ export const ROWS = [
     },
   },
   {
+    id: 'device-create-cold',
+    title: 'first `Device.create()` in a fresh process',
+    cold: 'device-create',
+    variants: {
+      tensormem: { label: 'a new node process: import the package, `await Device.create()` (read, compile, instantiate, start)' },
+      raw: { label: 'a new node process: read the package\'s .wasm and `WebAssembly.compile` it' },
+    },
+  },
+  {
     id: 'tensor',
     title: 'tensor from 1000 float32 + dispose',
     variants: {
