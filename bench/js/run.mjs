@@ -6,7 +6,7 @@
 // only if something threw (or the package is missing).
 //
 //   node bench/js/run.mjs [--quick] [--filter REGEX] [--json FILE] [--baseline DIR]
-//                         [--samples N] [--sample-ms MS] [--cpu N] [--no-install] [--list]
+//                         [--samples N] [--sample-ms MS] [--cold-runs N] [--cpu N] [--no-install] [--list]
 //
 // --quick       every row briefly (CI smoke run, < 20 s); numbers are rough
 // --filter RE   only rows whose id matches, e.g. --filter reshape, --filter 'get|set'
@@ -14,6 +14,7 @@
 // --cpu N       pin the measuring processes to CPU N (taskset); on the 2-vCPU
 //               VMs here whole processes were seen to run at two speeds, up to
 //               1.7x apart with every ratio unchanged
+// --cold-runs N fresh processes per variant of the cold rows and the weight table (default 5)
 // --no-install  do not run npm; use whatever peers build/bench-js/ holds
 // --baseline DIR  another build of the package (e.g. an older commit's): the
 //               weight table measures it beside this one, interleaved
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     filter: { type: 'string' },
     json: { type: 'string' },
     samples: { type: 'string' },
+    'cold-runs': { type: 'string' },
     'sample-ms': { type: 'string' },
     cpu: { type: 'string' },
     'no-install': { type: 'boolean', default: false },
@@ -78,6 +80,7 @@ const settings = args.quick
   ? { sampleMs: 5, samples: 3, warmupMs: 20, coldRuns: 1 }
   : { sampleMs: 50, samples: 7, warmupMs: 300, coldRuns: 5 };
 if (args.samples) settings.samples = Math.max(1, Number(args.samples));
+if (args['cold-runs']) settings.coldRuns = Math.max(1, Number(args['cold-runs']));
 if (args['sample-ms']) settings.sampleMs = Math.max(0.1, Number(args['sample-ms']));
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
