@@ -32,7 +32,7 @@ const ENV = {
 export function installedPackage(name) {
   const override = process.env[ENV[name]];
   const dir = path.resolve(override || path.join(testProject, 'node_modules', name));
-  if (!existsSync(path.join(dir, 'package.json'))) {
+  if (!existsSync(path.join(dir, 'package.json')) || (!override && !existsSync(path.join(testProject, 'installed.json')))) {
     throw new Error(`${name} is not installed at ${dir}: run bash scripts/pack-js.sh ` +
                     `(or set ${ENV[name]} to a package directory)`);
   }

@@ -49,7 +49,7 @@ class Layout {
 }
 
 export class Tensor {
-  // Five fields: a view op makes one of these, and each field costs.
+  // Six fields: a view op makes one of these, and each field costs.
   #rt;
   #h;
   #id;
