@@ -15,8 +15,8 @@
 # `npm pack <dir>` makes the tarball. The tensormem package itself is built
 # by this function (bindings/js/CMakeLists.txt). Emscripten only.
 #
-# Needs TENSORMEM_JS_DIR (the JS layer and binding sources) and
-# TENSORMEM_JS_LICENSE: set by tensormemConfig.cmake for an installed
+# Needs TENSORMEM_JS_DIR (the JS layer and binding sources), TENSORMEM_JS_LICENSE
+# and TENSORMEM_WASM_MAXIMUM_MEMORY: set by tensormemConfig.cmake for an installed
 # tensormem, and by tensormem's own CMakeLists.txt in its tree.
 
 # Link flags of a package's module, on top of tensormem::tensormem's usage requirements:
@@ -45,7 +45,7 @@ function(tensormem_add_js_package name)
   if(NOT TARGET tensormem::tensormem)
     message(FATAL_ERROR "tensormem_add_js_package(${name}): no tensormem::tensormem target (find_package(tensormem))")
   endif()
-  foreach(var IN ITEMS TENSORMEM_JS_DIR TENSORMEM_JS_LICENSE TENSORMEM_NODE)
+  foreach(var IN ITEMS TENSORMEM_JS_DIR TENSORMEM_JS_LICENSE TENSORMEM_NODE TENSORMEM_WASM_MAXIMUM_MEMORY)
     if(NOT ${var})
       message(FATAL_ERROR "tensormem_add_js_package(${name}): ${var} is not set")
     endif()
@@ -69,6 +69,7 @@ function(tensormem_add_js_package name)
   add_executable(${ARG_TARGET} "${TENSORMEM_JS_DIR}/src/exports.cpp" ${ARG_SOURCES})
   target_include_directories(${ARG_TARGET} PRIVATE "${TENSORMEM_JS_DIR}/src")
   target_link_libraries(${ARG_TARGET} PRIVATE tensormem::tensormem)
+  target_compile_definitions(${ARG_TARGET} PRIVATE TENSORMEM_WASM_MAXIMUM_MEMORY=${TENSORMEM_WASM_MAXIMUM_MEMORY})
   target_link_options(${ARG_TARGET} PRIVATE ${TENSORMEM_JS_LINK_OPTIONS})
   set_target_properties(${ARG_TARGET} PROPERTIES
     CXX_EXTENSIONS OFF OUTPUT_NAME "${ARG_TARGET}" SUFFIX ".wasm"
@@ -97,7 +98,7 @@ function(tensormem_add_js_package name)
 
   # Re-assembled whenever the module, a TYPES file or the JS layer changes.
   file(GLOB _tm_js_layer CONFIGURE_DEPENDS "${TENSORMEM_JS_DIR}/lib/*.mjs" "${TENSORMEM_JS_DIR}/index.*"
-    "${TENSORMEM_JS_DIR}/tools/*.mjs")
+    "${TENSORMEM_JS_DIR}/tools/*.mjs" "${TENSORMEM_JS_DIR}/inspector/*" "${TENSORMEM_JS_DIR}/bin/*")
   set(stamp "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}.package.stamp")
   add_custom_command(OUTPUT "${stamp}"
     COMMAND "${TENSORMEM_NODE}" "${TENSORMEM_JS_DIR}/tools/make-package.mjs" ${args}

@@ -8,8 +8,12 @@
 # - Growable heap up to 2 GB, and malloc returning NULL instead of aborting, so running
 #   out of memory is a tensormem OUT_OF_MEMORY error, never an abort.
 set(TENSORMEM_WASM_COMPILE_OPTIONS -fwasm-exceptions -msimd128 -mbulk-memory)
+# The heap's maximum, also compiled into the JS runtime (a standalone module
+# cannot ask its memory for its maximum; tm_init refuses a larger maxMemory).
+set(TENSORMEM_WASM_MAXIMUM_MEMORY 2147483648)
 set(TENSORMEM_WASM_LINK_OPTIONS
-    -fwasm-exceptions -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2GB -sABORTING_MALLOC=0)
+    -fwasm-exceptions -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=${TENSORMEM_WASM_MAXIMUM_MEMORY}
+    -sABORTING_MALLOC=0)
 
 # Only for our own programs run as command-line tools under node (tests, demo, bench);
 # not exported, since an npm module or a browser page wants other loader settings.

@@ -2,9 +2,9 @@
 # Build build/{native,asan,wasm} and run ctest in each; build and pack the npm package and
 # the example kernel package (against an installed tensormem), install the tarballs, and
 # run the JS checks on them (node's test runner, the TypeScript consumer, headless
-# Chromium, an app per bundler in Chromium);
-# smoke-run the benchmarks. Ends with one line "N passed, N failed" (summed over
-# every test run) after the time each step took. Exits non-zero if anything failed.
+# Chromium for the packages and for the memory inspector's page, an app per bundler in
+# Chromium); smoke-run the benchmarks. Ends with one line "N passed, N failed" (summed
+# over every test run) after the time each step took. Exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -109,6 +109,10 @@ if timed "build, pack, install npm packages" env TM_SKIP_SETUP=1 bash "${TM_ROOT
 else
   problems+=("npm packages: build or pack failed (scripts/pack-js.sh)")
 fi
+
+# The memory inspector's page in Chromium, on a generated snapshot (needs no wasm build).
+timed "inspector (chromium)" run_counted "inspector (chromium)" "${TM_BUILD}/js-inspector.log" \
+  '^inspector: [0-9]+ passed, [0-9]+ failed' node "${TM_ROOT}/tests/js/inspector/run.mjs"
 
 # ---- benchmarks: a very short run of each, so they keep compiling and running ----
 

@@ -55,6 +55,8 @@ export async function loadPeers(prefix) {
   try {
     const tf = require('@tensorflow/tfjs-core');
     const wasm = require('@tensorflow/tfjs-backend-wasm');
+    // The cpu backend (a dependency of the wasm one) for ops the wasm backend lacks (FFT).
+    require('@tensorflow/tfjs-backend-cpu');
     // The .wasm files from node_modules, by file path: no network involved.
     const dist = join(prefix, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist', '/');
     if (!existsSync(join(dist, 'tfjs-backend-wasm.wasm'))) throw new Error(`no .wasm files in ${dist}`);

@@ -6,23 +6,26 @@
 // which rows ran before it, so `--filter reshape` matches the full run.
 //
 //   node bench/js/row.mjs <row id> <settings JSON> <package dir> <peers dir>
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { checksum, measureRow } from './harness.mjs';
 import { loadPeers } from './peers.mjs';
 import { COLUMNS, ROWS } from './rows.mjs';
 
 const [id, settingsJson, packageDir, peersDir] = process.argv.slice(2);
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const settings = JSON.parse(settingsJson);
 const row = ROWS.find((r) => r.id === id);
 if (!row || row.cold) throw new Error(`no warm row ${id}`);
 
 // The package's internals, for the `internal` rows: its loader gives a
-// separate instance whose raw exports we drive directly.
-async function loadInternals() {
+// separate instance (of its own .wasm, or another package's) whose raw
+// exports we drive directly.
+async function loadInternals(options = {}) {
   const { instantiate } = await import(pathToFileURL(join(packageDir, 'lib', 'loader.mjs')).href);
-  const { exports: x, memory } = await instantiate({});
+  const host = { memory: null, onGrowth() {}, lose() {} };
+  const { exports: x, memory } = await instantiate(options, host);
   for (const name of ['tm_init', 'tm_scratch', 'tm_create_data', 'tm_empty', 'tm_reshape', 'tm_slice', 'tm_release']) {
     if (typeof x[name] !== 'function') throw new Error(`the module has no export ${name}`);
   }
@@ -43,6 +46,22 @@ async function loadInternals() {
   return internals;
 }
 
+// Devices of the kernel packages, for the `kernels` rows: the test kernels
+// (a trivial `sum`) and the example's audio-kernels (`spectrogram`).
+const kernelPackages = {
+  test: process.env.TENSORMEM_TEST_KERNELS_PACKAGE ?? join(repo, 'build/js-test/node_modules/tensormem-test-kernels'),
+  audio: process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ?? join(repo, 'build/js-test/node_modules/audio-kernels'),
+};
+async function loadKernels() {
+  const devices = {};
+  for (const [name, dir] of Object.entries(kernelPackages)) {
+    const { Device: KernelDevice } = await import(pathToFileURL(join(dir, 'index.mjs')).href);
+    devices[name] = await KernelDevice.create();
+  }
+  devices.testInternals = await loadInternals({ wasmUrl: pathToFileURL(join(kernelPackages.test, 'tensormem.wasm')) });
+  return devices;
+}
+
 const result = { id, variants: {}, warnings: [] };
 try {
   const { Device } = await import(pathToFileURL(join(packageDir, 'index.mjs')).href);
@@ -56,12 +75,24 @@ try {
       result.skipped = `package internals not usable: ${error.message}`;
     }
   }
+  let kernels;
+  if (row.kernels && !result.skipped) {
+    try {
+      kernels = await loadKernels();
+    } catch (error) {
+      result.skipped = `kernel packages not usable (install them: bash scripts/pack-js.sh): ${error.message}`;
+    }
+  }
+  if (row.tfBackend && peers.tf) {
+    await peers.tf.setBackend(row.tfBackend);
+    await peers.tf.ready();
+  }
   if (!result.skipped) {
     const device = await Device.create();
     const tfBefore = peers.tf?.memory().numTensors;
     const available = { tensormem: true, tfjs: Boolean(peers.tf), ndarray: Boolean(peers.ndarray), raw: true };
     const columns = COLUMNS.filter((c) => row.variants[c] && available[c]);
-    const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals };
+    const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals, kernels };
     const fixtures = [];
     try {
       for (const column of columns) fixtures.push({ ...row.variants[column].setup(env), opsPerRun: row.opsPerRun });
@@ -76,6 +107,8 @@ try {
       const tfAfter = peers.tf?.memory().numTensors;
       if (tfAfter !== tfBefore) result.warnings.push(`${id}: tfjs tensors ${tfBefore} before, ${tfAfter} after`);
       device.dispose();
+      kernels?.test.dispose();
+      kernels?.audio.dispose();
     }
   }
 } catch (error) {

@@ -959,4 +959,195 @@ export const ROWS = [
       },
     },
   },
+
+  // ---- kernels (issue 10): a user's C++ function called from JS ------------------
+  {
+    id: 'kernel-call',
+    title: 'trivial kernel: sum of a 4-element float32 tensor, returning a number',
+    kernels: true,
+    target: { ratios: [{ column: 'tfjs', min: 5, text: '≥ 5× faster than tfjs' }] },
+    variants: {
+      tensormem: {
+        label: '`device.kernels.sum(t)` (a C++ kernel, arguments checked in JS and in wasm)',
+        setup({ kernels: { test } }) {
+          const t = test.tensor(new Float32Array([1, 2, 3, 4]));
+          const sum = test.kernels.sum;
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += sum(t);
+            return s;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+      tfjs: {
+        label: '`tf.sum(t).dataSync()[0]`, `dispose()`',
+        setup({ tf }) {
+          const t = tf.tensor1d([1, 2, 3, 4]);
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              const r = tf.sum(t);
+              s += r.dataSync()[0];
+              r.dispose();
+            }
+            return s;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+      raw: {
+        label: 'the raw export alone: handle into the scratch, `x.tm_kernel_call(0, 1)`, the result from the mailbox',
+        setup({ kernels: { testInternals: internals } }) {
+          const { x } = internals;
+          const s0 = internals.scratch();
+          const b = internals.scratchIndex;
+          s0[b] = 4;
+          const h = x.tm_empty(0, 1, 1);
+          const mailbox = x.tm_mailbox() / 8;
+          const run = (n) => {
+            const s = internals.scratch();
+            let sum = 0;
+            for (let i = 0; i < n; ++i) {
+              s[b] = 0;  // a tensor
+              s[b + 1] = h;
+              if (x.tm_kernel_call(0, 1) < 0) throw new Error('tm_kernel_call failed');
+              sum += s[mailbox + 1];
+            }
+            return sum;
+          };
+          return { run, teardown: () => x.tm_release(h) };
+        },
+      },
+    },
+  },
+  {
+    id: 'kernel-call-vs-reshape',
+    title: 'the trivial kernel call beside a reshape + dispose of the same tensor',
+    kernels: true,
+    target: { ratios: [{ column: 'raw', min: 1 / 3, text: '≤ 3× reshape + dispose' }] },
+    variants: {
+      tensormem: {
+        label: 'as in the kernel-call row',
+        setup({ kernels: { test } }) {
+          const t = test.tensor(new Float32Array([1, 2, 3, 4]));
+          const sum = test.kernels.sum;
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) s += sum(t);
+            return s;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+      raw: {
+        label: '`t.reshape([2, 2])`, `dispose()` on the same device and tensor',
+        setup({ kernels: { test } }) {
+          const t = test.tensor(new Float32Array([1, 2, 3, 4]));
+          const shape = [2, 2];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) t.reshape(shape).dispose();
+            return n;
+          };
+          return { run, teardown: () => t.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'spectrogram',
+    title: 'spectrogram of 10 s of 44.1 kHz mono, frame 1024, hop 256 (1720 frames × 513 bins), one unit',
+    kernels: true,
+    tfBackend: 'cpu',
+    target: { ratios: [{ column: 'tfjs', min: 2, text: '≥ 2× faster than tfjs' }, { column: 'raw', min: 2, text: '≥ 2× plain JS' }] },
+    variants: {
+      tensormem: {
+        label: "`device.kernels.spectrogram(signal, 1024, 256)` (audio-kernels: radix-2 FFT in C++), `dispose()`",
+        setup({ kernels: { audio } }) {
+          const signal = audio.tensor(filled(441000));
+          const spectrogram = audio.kernels.spectrogram;
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              const r = spectrogram(signal, 1024, 256);
+              s += r.size;
+              r.dispose();
+            }
+            return s;
+          };
+          return { run, teardown: () => signal.dispose() };
+        },
+      },
+      tfjs: {
+        label: "`tf.abs(tf.signal.stft(x, 1024, 256))` on tfjs's **cpu** backend: tfjs-backend-wasm has no FFT kernels (\"Kernel 'Complex' not registered for backend 'wasm'\")",
+        setup({ tf }) {
+          const x = tf.tensor1d(filled(441000));
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              const r = tf.tidy(() => tf.abs(tf.signal.stft(x, 1024, 256)));
+              s += r.size;
+              r.dispose();
+            }
+            return s;
+          };
+          return { run, teardown: () => x.dispose() };
+        },
+      },
+      raw: {
+        label: 'plain JS: `signal.read()`, then a radix-2 FFT per frame (Float64Array, precomputed twiddles) into a Float32Array',
+        setup({ kernels: { audio } }) {
+          const signal = audio.tensor(filled(441000));
+          const frame = 1024;
+          const hop = 256;
+          const bits = new Uint32Array(frame);
+          for (let i = 0; i < frame; ++i) bits[i] = [...Array(10)].reduce((r, _, k) => r | (((i >> k) & 1) << (9 - k)), 0);
+          const cos = new Float64Array(frame / 2);
+          const sin = new Float64Array(frame / 2);
+          for (let k = 0; k < frame / 2; ++k) {
+            cos[k] = Math.cos((-2 * Math.PI * k) / frame);
+            sin[k] = Math.sin((-2 * Math.PI * k) / frame);
+          }
+          const window = Float64Array.from({ length: frame }, (_, k) => 0.5 - 0.5 * Math.cos((2 * Math.PI * k) / frame));
+          const re = new Float64Array(frame);
+          const im = new Float64Array(frame);
+          const run = (n) => {
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              const x = signal.read();
+              const frames = 1 + Math.floor((x.length - frame) / hop);
+              const out = new Float32Array(frames * (frame / 2 + 1));
+              for (let f = 0; f < frames; ++f) {
+                for (let k = 0; k < frame; ++k) {
+                  re[bits[k]] = window[k] * x[f * hop + k];
+                  im[bits[k]] = 0;
+                }
+                for (let len = 2; len <= frame; len <<= 1) {
+                  const step = frame / len;
+                  for (let start = 0; start < frame; start += len) {
+                    for (let k = 0; k < len / 2; ++k) {
+                      const a = start + k;
+                      const b = a + len / 2;
+                      const wr = cos[k * step];
+                      const wi = sin[k * step];
+                      const tr = wr * re[b] - wi * im[b];
+                      const ti = wr * im[b] + wi * re[b];
+                      re[b] = re[a] - tr;
+                      im[b] = im[a] - ti;
+                      re[a] += tr;
+                      im[a] += ti;
+                    }
+                  }
+                }
+                for (let b = 0; b <= frame / 2; ++b) out[f * (frame / 2 + 1) + b] = Math.hypot(re[b], im[b]);
+              }
+              s += out.length;
+            }
+            return s;
+          };
+          return { run, teardown: () => signal.dispose() };
+        },
+      },
+    },
+  },
 ];

@@ -217,6 +217,12 @@ function evaluate(row, results) {
     if (tm === undefined) return { text, met: undefined };
     return { text, met: target.strict ? tm < target.maxNs : tm <= target.maxNs };
   }
+  if (target.ratios !== undefined) {
+    // Each: another column's time / tensormem's time >= min (the (N×) the table prints).
+    const text = target.ratios.map((r) => r.text).join('; ') + note;
+    if (tm === undefined || target.ratios.some((r) => results[r.column]?.nsPerOp === undefined)) return { text, met: undefined };
+    return { text, met: target.ratios.every((r) => results[r.column].nsPerOp / tm >= r.min) };
+  }
   const text = `≥ ${Math.round(target.minRatio * 100)}% of raw JS GB/s${note}`;
   const raw = results.raw?.nsPerOp;
   if (tm === undefined || raw === undefined) return { text, met: undefined };

@@ -94,6 +94,17 @@ class Pool {
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] const PoolOptions& options() const noexcept { return options_; }
 
+  // The totals stats() reports, read without assembling it (a history records them with every event).
+  [[nodiscard]] std::size_t bytes_in_use() const noexcept { return bytes_in_use_; }
+  [[nodiscard]] std::size_t bytes_reserved() const noexcept { return bytes_reserved_; }
+  [[nodiscard]] std::size_t bytes_released() const noexcept { return bytes_released_; }
+  // The capacity of the block a miss for `bytes` reserves (allocate_slow's rounding), or 0 past any block size.
+  [[nodiscard]] std::size_t block_bytes_for(std::size_t bytes) const noexcept {
+    if (bytes > ~std::size_t{0} - kLargePageBytes - guard_bytes_) return 0;
+    const std::size_t need = bytes + guard_bytes_ == 0 ? 1 : bytes + guard_bytes_;
+    return need <= kMaxSmallBytes ? detail::kSizeClassBytes[size_class_of(need)] : detail::round_up(need, kLargePageBytes);
+  }
+
   // Walks every free list and recounts; an empty string when the counters
   // agree with the lists, otherwise what disagrees. In debug mode it also
   // checks that cached blocks still hold their poison (nothing wrote to

@@ -9,16 +9,23 @@
 //
 // Storage owns its buffers: destroying it returns every block, live or not.
 // It is not thread-safe (see Pool).
+//
+// An attached History (history.hpp) records every allocation, retain,
+// release, compaction and failed allocation; snapshot_json() writes the
+// state and the recorded events. Without one, the hot paths pay one
+// predictable branch.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "tensormem/error.hpp"
 #include "tensormem/handle_table.hpp"
+#include "tensormem/history.hpp"
 #include "tensormem/options.hpp"
 #include "tensormem/pool.hpp"
 #include "tensormem/stats.hpp"
@@ -56,6 +63,7 @@ class Storage {
   // always_inline here and on release(): wasm compilers otherwise keep these
   // as calls, which costs more than the work inside (measured: 13 -> 8 ns).
   [[nodiscard, gnu::always_inline]] BufferHandle allocate(std::size_t bytes) {
+    if (history_ != nullptr) [[unlikely]] return allocate_recorded(bytes);
     buffers_.reserve_one();  // first, so that nothing below can leave a block without a slot
     const Block block = pool_.allocate(bytes);
     return buffers_.insert(BufferRecord{block.data, block.capacity, bytes, block.size_class, 1});
@@ -63,6 +71,7 @@ class Storage {
 
   // Adds a reference. Throws DISPOSED / INVALID_ARGUMENT for a bad handle.
   void retain(BufferHandle handle) {
+    if (history_ != nullptr) [[unlikely]] return retain_recorded(handle);
     BufferRecord& record = buffers_.get(handle);
     if (record.refcount == std::numeric_limits<std::uint32_t>::max()) [[unlikely]] {
       detail::raise(ErrorCode::kInvalidArgument, "buffer #{} (generation {}) already has {} references", handle.index(),
@@ -76,6 +85,7 @@ class Storage {
   // mode OUT_OF_BOUNDS when the buffer was written past its end (it is
   // released all the same).
   [[gnu::always_inline]] std::uint32_t release(BufferHandle handle) {
+    if (history_ != nullptr) [[unlikely]] return release_recorded(handle);
     BufferRecord& record = buffers_.get(handle);
     if (--record.refcount > 0) return record.refcount;
     const Block block = record.block();
@@ -105,7 +115,11 @@ class Storage {
   }
 
   // Returns every cached block to the system allocator; the bytes released.
-  std::size_t compact() noexcept { return pool_.compact(); }
+  std::size_t compact() noexcept {
+    const std::size_t released = pool_.compact();
+    if (history_ != nullptr && released > 0) [[unlikely]] record_compaction(released);
+    return released;
+  }
 
   // The pool's counters, plus bytes_requested summed over the live buffers
   // (O(slots): kept off the allocation path, where a counter would cost).
@@ -117,7 +131,32 @@ class Storage {
   [[nodiscard]] const Pool& pool() const noexcept { return pool_; }
   [[nodiscard]] const PoolOptions& options() const noexcept { return pool_.options(); }
 
+  // ---- history (history.hpp; out of line in src/history.cpp) ----
+  // Records into `history` until detach_history() or the end of either.
+  // Throws INVALID_ARGUMENT when this Storage already records into a
+  // history, or `history` already records another Storage.
+  void attach_history(History& history);
+  void detach_history() noexcept;
+  [[nodiscard]] History* history() const noexcept { return history_; }
+  // Records a higher layer's event (EventKind::kHeapGrowth and after) in the
+  // attached history, with the pool's totals; without a history, nothing.
+  // Throws INVALID_ARGUMENT for the kinds Storage records itself.
+  void record(HistoryEvent event);
+  // One JSON object: the state now (stats, size classes with bytes, every
+  // live buffer) and, with a history attached, its events and texts.
+  // Versioned; docs/snapshot-format.md describes every field.
+  [[nodiscard]] std::string snapshot_json() const;
+
  private:
+  // The hot paths with recording: each runs the plain path with history_
+  // cleared (a Paused guard), then records. Out of line and never inlined,
+  // so that the plain paths carry only the call.
+  class Paused;
+  [[gnu::noinline]] BufferHandle allocate_recorded(std::size_t bytes);
+  [[gnu::noinline]] void retain_recorded(BufferHandle handle);
+  [[gnu::noinline]] std::uint32_t release_recorded(BufferHandle handle);
+  [[gnu::noinline]] void record_compaction(std::size_t released) noexcept;
+
   // Scalars only: a record passed by reference would escape to the stack on the fast path.
   [[noreturn]] static void report_overrun(BufferHandle handle, std::size_t size, std::size_t overwritten) {
     detail::raise(ErrorCode::kOutOfBounds,
@@ -128,9 +167,11 @@ class Storage {
 
   Pool pool_;
   HandleTable<BufferRecord> buffers_;
+  History* history_ = nullptr;  // after the slot table, which every hot path reads anyway
 };
 
 inline Storage::~Storage() {
+  detach_history();
   buffers_.for_each([this](BufferHandle, const BufferRecord& record) { pool_.release(record.block(), record.size); });
 }
 

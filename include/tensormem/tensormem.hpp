@@ -9,6 +9,7 @@
 #include "tensormem/dtype.hpp"
 #include "tensormem/error.hpp"
 #include "tensormem/handle_table.hpp"
+#include "tensormem/history.hpp"
 #include "tensormem/layout.hpp"
 #include "tensormem/options.hpp"
 #include "tensormem/pool.hpp"

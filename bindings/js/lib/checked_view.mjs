@@ -51,7 +51,8 @@ const handler = {
   get(view, key) {
     const i = indexOf(key);
     if (i !== NOT_NUMERIC) {
-      const value = view.rt.heap(view.k)[locate(view, key, i)];
+      const at = locate(view, key, i);
+      const value = view.rt.heap(view.k)[at];
       return view.k === BOOL ? value !== 0 : value;
     }
     switch (key) {

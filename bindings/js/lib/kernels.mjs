@@ -66,44 +66,39 @@ function callKernel(rt, signature, index, args) {
   if (args.length !== n) {
     fail('INVALID_ARGUMENT', `${name}: takes ${n} argument${n === 1 ? '' : 's'} (${params.map((p) => p.name).join(', ')}), got ${args.length}`);
   }
-  // 1. Every argument into locals: tensors by brand (no Proxy trap runs), primitives by typeof.
-  const kinds = new Array(n);
-  const values = new Array(n);
+  // Every argument is checked by typeof and by brand (no Proxy trap, getter or
+  // valueOf runs), so each can go straight into the scratch as it is checked:
+  // no user code can run between a check and the call.
+  const s = rt.scratch();
+  const b = rt.scratchIndex;
   for (let i = 0; i < n; i++) {
     const param = params[i];
     const value = args[i];
+    const at = b + 2 * i;
     if (param.type === 'tensor' || param.type === 'tensor_inout') {
       if (!isTensor(value)) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be a Tensor`);
       if (runtimeOf(value) !== rt) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} (${value}) belongs to another device`);
-      kinds[i] = TENSOR;
-      values[i] = handleOf(value, name);
+      s[at] = TENSOR;
+      s[at + 1] = handleOf(value, name);
     } else if (typeof value === 'number' && param.type !== 'bool') {
-      kinds[i] = NUMBER;
-      values[i] = value;
+      s[at] = NUMBER;
+      s[at + 1] = value;
     } else if (typeof value === 'bigint' && param.type !== 'bool' && !param.type.startsWith('float')) {
       const unsigned = param.type === 'uint64';
       if (unsigned ? value < 0n || value > UINT64_MAX : value < INT64_MIN || value > INT64_MAX) {
         fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${value}n; it must be an integer in ` +
           `[${unsigned ? 0 : INT64_MIN}, ${unsigned ? UINT64_MAX : INT64_MAX}] (${param.type})`);
       }
-      kinds[i] = BIGINT;
-      values[i] = BigInt.asIntN(64, value);  // narrower types: the runtime checks the range
+      s[at] = BIGINT;
+      rt.heap(8)[at + 1] = BigInt.asIntN(64, value);  // narrower types: the runtime checks the range
     } else if (typeof value === 'boolean' && param.type === 'bool') {
-      kinds[i] = BOOLEAN;
-      values[i] = value ? 1 : 0;
+      s[at] = BOOLEAN;
+      s[at + 1] = value ? 1 : 0;
     } else {
       fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be ${wanted(param)}`);
     }
   }
-  // 2. Into the scratch, right before the call.
-  const s = rt.scratch();
-  const b = rt.scratchIndex;
-  for (let i = 0; i < n; i++) {
-    s[b + 2 * i] = kinds[i];
-    if (kinds[i] === BIGINT) rt.heap(8)[b + 2 * i + 1] = values[i];
-    else s[b + 2 * i + 1] = values[i];
-  }
-  // 3. The call. A trap (unreachable, an out-of-bounds access, a stack
+  // A trap (unreachable, an out-of-bounds access, a stack
   // overflow) leaves the instance in no known state: the device is lost.
   let result;
   try {

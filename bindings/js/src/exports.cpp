@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,16 +100,17 @@ EMSCRIPTEN_KEEPALIVE double tm_version() {
   return TENSORMEM_VERSION_MAJOR * 10000.0 + TENSORMEM_VERSION_MINOR * 100.0 + TENSORMEM_VERSION_PATCH;
 }
 
-// max_bytes: Infinity for no limit; heap_max: the most the wasm memory can
-// ever hold (the loader reads it from the module). Returns 0 or -code.
-EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug,
-                                    double heap_max) {
+// max_bytes: Infinity for no limit. Returns 0 or -code.
+EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, double auto_compact, double debug) {
   try {
     KernelRegistry::global().check();
     PoolOptions options;
     if (max_bytes != INFINITY) {
       const std::int64_t limit = Runtime::to_int(max_bytes, "Device.create", "maxMemory");
       if (limit <= 0) detail::raise(ErrorCode::kInvalidArgument, "Device.create: maxMemory {} must be positive", limit);
+      // The most the wasm memory can ever hold (-sMAXIMUM_MEMORY): a larger
+      // limit could never bind, and past 2^32 it would not fit size_t.
+      constexpr double heap_max = TENSORMEM_WASM_MAXIMUM_MEMORY;
       if (static_cast<double>(limit) > heap_max) {
         detail::raise(ErrorCode::kInvalidArgument,
                       "Device.create: maxMemory {} is more than the wasm heap can ever hold ({} bytes); use "
@@ -456,16 +458,18 @@ EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
       detail::raise(ErrorCode::kInvalidArgument, "{}: {} arguments; at most {} are supported", kernel.name(), count,
                     kMaxArgs);
     }
-    // Copies of the input tensors: each retains its buffer for the call.
-    Tensor inputs[kMaxArgs];
+    // Copies of the input tensors: each retains its buffer for the call, and an
+    // in-place kernel that reassigns its Tensor& changes only the copy.
+    // Optional: constructing all kMaxArgs tensors on every call would cost more
+    // than a small kernel.
+    std::optional<Tensor> inputs[kMaxArgs];
     KernelValue values[kMaxArgs];
     const double* slots = rt.scratch();
     for (int a = 0; a < count; ++a) {
       const double kind = slots[2 * a];
       const double value = slots[2 * a + 1];
       if (kind == 0) {
-        inputs[a] = rt.tensor(value);
-        values[a] = KernelValue::of(inputs[a]);
+        values[a] = KernelValue::of(inputs[a].emplace(rt.tensor(value)));
       } else if (kind == 1) {
         values[a] = KernelValue::of_number(value);
       } else if (kind == 2) {

@@ -68,6 +68,13 @@ writeFileSync(path.join(out, 'lib', 'version.mjs'),
   `// The tensormem runtime's version (include/tensormem/version.hpp), written by make-package.mjs.\n` +
   `export const version = '${args['runtime-version']}';\n`);
 copyFileSync(args.wasm, path.join(out, 'tensormem.wasm'));
+// The memory inspector (a static page and its CLI) ships with tensormem itself;
+// a kernel package's users have it from there, and two packages must not claim one bin.
+if (isBase) {
+  cpSync(path.join(jsDir, 'inspector'), path.join(out, 'inspector'), { recursive: true });
+  mkdirSync(path.join(out, 'bin'));
+  copyFileSync(path.join(jsDir, 'bin', 'tensormem-inspect.mjs'), path.join(out, 'bin', 'tensormem-inspect.mjs'));
+}
 
 // --- types: the base declarations, with this runtime's kernels -----------------------
 const signatures = await readSignatures(path.join(out, 'tensormem.wasm'));
@@ -106,12 +113,15 @@ const pkg = {
   exports: {
     '.': { types: './index.d.ts', import: './index.mjs', require: './index.cjs', default: './index.mjs' },
     './tensormem.wasm': './tensormem.wasm',
+    ...(isBase ? { './inspector/*': './inspector/*' } : {}),
     './package.json': './package.json',
   },
   main: './index.cjs',
   module: './index.mjs',
   types: './index.d.ts',
-  files: ['index.mjs', 'index.cjs', 'index.d.ts', 'lib/', 'tensormem.wasm', 'README.md', 'LICENSE*'],
+  files: ['index.mjs', 'index.cjs', 'index.d.ts', 'lib/', 'tensormem.wasm', 'README.md', 'LICENSE*',
+    ...(isBase ? ['inspector/', 'bin/'] : [])],
+  ...(isBase ? { bin: { 'tensormem-inspect': './bin/tensormem-inspect.mjs' } } : {}),
   sideEffects: false,
   engines: { node: '>=20.19' },
   license,
