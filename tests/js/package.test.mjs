@@ -25,7 +25,8 @@ test('the tensormem tarball holds the runtime, its types, README and LICENSE, an
   }
   const stray = files.filter((f) => /\.(cpp|hpp|h|cmake|tgz|ts)$|CMakeLists\.txt|node_modules\//.test(f) && f !== 'index.d.ts');
   assert.deepEqual(stray, [], 'build or source files in the tarball');
-  assert.deepEqual(files.filter((f) => !/^(lib\/[a-z_]+\.mjs|[A-Za-z.]+)$/.test(f)), [], 'files outside lib/ and the root');
+  assert.deepEqual(files.filter((f) => !/^((lib|inspector|bin)\/[A-Za-z_.-]+|[A-Za-z.]+)$/.test(f)), [],
+    'files outside lib/, inspector/, bin/ and the root');
   assert.match(readFileSync(path.join(packageDir, 'LICENSE'), 'utf8'), /^MIT License/);
 });
 
@@ -38,7 +39,8 @@ test('package.json has what npm, node, bundlers and TypeScript read', () => {
   assert.deepEqual(pkg.repository, { type: 'git', url: 'https://github.com/tensormem/tensormem.git', directory: 'bindings/js' });
   assert.deepEqual(pkg.engines, { node: '>=20.19' });
   assert.equal(pkg.sideEffects, false);
-  assert.deepEqual(pkg.files, ['index.mjs', 'index.cjs', 'index.d.ts', 'lib/', 'tensormem.wasm', 'README.md', 'LICENSE*']);
+  assert.deepEqual(pkg.files, ['index.mjs', 'index.cjs', 'index.d.ts', 'lib/', 'tensormem.wasm', 'README.md', 'LICENSE*',
+    'inspector/', 'bin/']);
   // types first, so TypeScript picks them under every condition; require for CommonJS.
   assert.deepEqual(pkg.exports['.'], { types: './index.d.ts', import: './index.mjs', require: './index.cjs', default: './index.mjs' });
   assert.equal(pkg.exports['./tensormem.wasm'], './tensormem.wasm');
