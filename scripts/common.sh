@@ -20,7 +20,8 @@ export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_
 export TENSORMEM_EXAMPLE_KERNELS_PACKAGE="${TENSORMEM_EXAMPLE_KERNELS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_modules/audio-kernels}"
 export TENSORMEM_TEST_KERNELS_PACKAGE="${TENSORMEM_TEST_KERNELS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_modules/tensormem-test-kernels}"
 # The npm tools the JS checks use (bundlers included), cached in build/js-tools. Exact
-# versions: CI runs must not drift. vite 7, not 8: vite 8 needs npm 11.
+# versions: CI runs must not drift. vite 7, not 8: vite 8 needs npm 11, newer than
+# Debian 12's npm.
 TM_JS_TOOLS="${TM_BUILD}/js-tools"
 TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43
   vite@7.3.8 webpack@5.113.0 esbuild@0.28.2)
