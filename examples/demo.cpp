@@ -1,13 +1,14 @@
-// The tensormem demo: the stories of the two seed reports, told by the runtime.
+// The tensormem demo: two stories of wasm memory bugs (a tensor backend's views and
+// pools, an app leaking a file per load), told by the runtime.
 //
 // 1. A buffer is shared by two owners; it lives until the last lets go.
 // 2. A handle kept after its buffer was released is caught, even once the
 //    memory and the slot have been reused by another buffer.
-// 3. An app loads file after file (seed 003): when it releases the previous
+// 3. An app loads file after file: when it releases the previous
 //    file's buffer, memory stays flat; when it forgets to, the limit stops it
 //    with a readable error, and the app survives.
 // 4. Compaction gives cached blocks back.
-// 5. Views (seed 000): reshape really reshapes and shares the buffer, a copy
+// 5. Views: reshape really reshapes and shares the buffer, a copy
 //    is reported as one, bounds are checked, broadcast views refuse writes,
 //    and a view never outlives its buffer's meaning.
 #include <cstdio>
@@ -83,7 +84,7 @@ void stale_handles(Storage& storage) {
 }
 
 void file_loads(Storage& storage) {
-  fmt::print("\n3. Loading file after file (seed 003)\n");
+  fmt::print("\n3. Loading file after file\n");
   constexpr std::size_t kFileBytes = 3 * kMiB / 2;
   BufferHandle current{};
   for (int file = 1; file <= 5; ++file) {
@@ -126,7 +127,7 @@ std::string values(const Tensor& t) {
 }
 
 void views(Storage& storage) {
-  fmt::print("\n5. Views (seed 000): real, zero-copy where possible, checked\n");
+  fmt::print("\n5. Views: real, zero-copy where possible, checked\n");
   const std::vector<float> data{1, 2, 3, 4, 5, 6};
   const Tensor tensor = Tensor::from_data<float>(storage, {6}, data);
   const Tensor reshaped = tensor.reshape({2, 3});

@@ -9,11 +9,22 @@ TM_JOBS="$(nproc)"
 # Emscripten's optimizer needs Debian's acorn; the machine's node does not look there.
 export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:${NODE_PATH}}"
 
-# The npm package directory (assembled by scripts/build-js.sh) and the npm tools the JS
-# checks use, cached in build/js-tools. Exact versions: CI runs must not drift.
-export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_BUILD}/wasm/bindings/js/package}"
+# The package directories the builds assemble (scripts/build-js.sh,
+# scripts/build-example-kernels.sh), and the project the JS checks install their
+# tarballs into (scripts/pack-js.sh): every check uses the installed copies.
+TM_JS_BUILT_PACKAGE="${TM_BUILD}/wasm/bindings/js/package"
+TM_TEST_KERNELS_BUILT_PACKAGE="${TM_BUILD}/wasm/tests/js/kernels/package"
+TM_EXAMPLE_KERNELS_BUILT_PACKAGE="${TM_BUILD}/example-kernels/build/audio-kernels"
+TM_JS_TEST_PROJECT="${TM_BUILD}/js-test"
+export TENSORMEM_JS_PACKAGE="${TENSORMEM_JS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_modules/tensormem}"
+export TENSORMEM_EXAMPLE_KERNELS_PACKAGE="${TENSORMEM_EXAMPLE_KERNELS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_modules/audio-kernels}"
+export TENSORMEM_TEST_KERNELS_PACKAGE="${TENSORMEM_TEST_KERNELS_PACKAGE:-${TM_JS_TEST_PROJECT}/node_modules/tensormem-test-kernels}"
+# The npm tools the JS checks use (bundlers included), cached in build/js-tools. Exact
+# versions: CI runs must not drift. vite 7, not 8: vite 8 needs npm 11, newer than
+# Debian 12's npm.
 TM_JS_TOOLS="${TM_BUILD}/js-tools"
-TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43)
+TM_JS_TOOL_VERSIONS=(playwright-core@1.65.1 typescript@5.9.3 @types/node@20.19.43
+  vite@7.3.8 webpack@5.113.0 esbuild@0.28.2)
 
 tm_log() { printf '\n==> %s\n' "$*"; }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the demo natively and for wasm and run it natively and under node; then build
-# the npm package and run the JavaScript demo and the example of docs/js-guide.md; then
-# build the example kernel package against an installed tensormem and run its demo.
+# and pack the npm packages (the runtime, and the example kernel package against an
+# installed tensormem) and install their tarballs (scripts/pack-js.sh); run the
+# JavaScript demo, the example of docs/js-guide.md and the kernel demo on the installed copies.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -14,7 +15,7 @@ printf '\n===== tensormem_demo: native =====\n'
 printf '\n===== tensormem_demo: wasm (node %s) =====\n' "$(node --version)"
 node "${TM_BUILD}/wasm/examples/tensormem_demo.js"
 
-TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-js.sh"   # setup ran above
+TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/pack-js.sh"   # setup ran above
 cd "${TM_ROOT}"
 # --expose-gc lets the demo show the FinalizationRegistry safety net at work.
 printf '\n===== examples/js/demo.mjs (node %s) =====\n' "$(node --version)"
@@ -26,6 +27,5 @@ node -e '
   if (!doc.includes(example.trimEnd())) throw new Error("docs/js-guide.md must show examples/js/guide-example.mjs as it is");'
 node --import ./examples/js/resolve-tensormem.mjs examples/js/guide-example.mjs
 
-TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-example-kernels.sh"
 printf '\n===== examples/kernels/demo.mjs: C++ kernels on views, file after file =====\n'
 node examples/kernels/demo.mjs

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Build build/{native,asan,wasm} and run ctest in each; build the npm package and the
-# example kernel package (against an installed tensormem) and run the JS checks (node's
-# test runner, the TypeScript consumer of the packed tarballs, headless Chromium for the
-# packages and for the memory inspector's page); smoke-run the benchmarks. Ends with one
-# line "N passed, N failed" (summed over every test run) after the time each step took.
-# Exits non-zero if anything failed.
+# Build build/{native,asan,wasm} and run ctest in each; build and pack the npm package and
+# the example kernel package (against an installed tensormem), install the tarballs, and
+# run the JS checks on them (node's test runner, the TypeScript consumer, headless
+# Chromium for the packages and for the memory inspector's page, an app per bundler in
+# Chromium); smoke-run the benchmarks. Ends with one line "N passed, N failed" (summed
+# over every test run) after the time each step took. Exits non-zero if anything failed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -96,15 +96,18 @@ run_node_tests() {
   ((status == 0)) || ((failed + ${cancelled:-0} > 0)) || problems+=("node tests: exited with ${status}")
 }
 
-if timed "build npm package" env TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-js.sh" &&
-   timed "build example kernel package" env TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/build-example-kernels.sh"; then
+# Every JS check uses the packages as users install them: pack-js.sh builds and packs the
+# tarballs (dist/) and installs them once into build/js-test/.
+if timed "build, pack, install npm packages" env TM_SKIP_SETUP=1 bash "${TM_ROOT}/scripts/pack-js.sh"; then
   timed "node tests" run_node_tests
   timed "TypeScript consumer" run_counted "TypeScript consumer" "${TM_BUILD}/js-consumer.log" \
     '^consumer: [0-9]+ passed, [0-9]+ failed' bash "${TM_ROOT}/tests/js/consumer/run.sh"
   timed "browser (chromium)" run_counted "browser (chromium)" "${TM_BUILD}/js-browser.log" \
     '^browser: [0-9]+ passed, [0-9]+ failed' node "${TM_ROOT}/tests/js/browser/run.mjs"
+  timed "bundlers (chromium)" run_counted "bundlers (chromium)" "${TM_BUILD}/js-bundlers.log" \
+    '^bundlers: [0-9]+ passed, [0-9]+ failed' node "${TM_ROOT}/tests/js/bundlers/run.mjs"
 else
-  problems+=("npm packages: build failed (scripts/build-js.sh, scripts/build-example-kernels.sh)")
+  problems+=("npm packages: build or pack failed (scripts/pack-js.sh)")
 fi
 
 # The memory inspector's page in Chromium, on a generated snapshot (needs no wasm build).

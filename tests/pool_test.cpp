@@ -130,7 +130,7 @@ TEST(Pool, MemoryLimitErrorNamesRequestInUseCachedAndLimit) {
 }
 
 TEST(Pool, FillingToTheLimitFailsAndStaysWithinIt) {
-  // The seed's test: 1 MiB chunks against a 10 MiB limit.
+  // The classic memory-pressure test: 1 MiB chunks against a 10 MiB limit.
   Pool pool({.max_bytes = 10 * kMiB});
   std::vector<Block> blocks;
   bool failed = false;

@@ -53,7 +53,7 @@ TEST(Storage, EveryUseOfAReleasedHandleFailsWithDisposed) {
 }
 
 TEST(Storage, AStaleHandleFailsAfterItsSlotAndBlockAreReused) {
-  // The seed's scenario: dispose, allocate again (same memory), the old view must not see the new data.
+  // Use after free: dispose, allocate again (same memory), the old view must not see the new data.
   Storage storage;
   const BufferHandle first = storage.allocate(1024);
   std::byte* first_data = storage.data(first);

@@ -85,7 +85,7 @@ TEST(Tensor, ViewsKeepTheBufferAliveAfterTheOriginalIsGone) {
 }
 
 TEST(Tensor, AViewOfAReleasedBufferIsDisposedEvenAfterItsSlotIsReused) {
-  // Seed 000, issue 1: a view must not read memory its buffer no longer owns.
+  // A view must not read memory its buffer no longer owns.
   Storage storage;
   Tensor view = from(storage, {4}, iota(4)).slice(0, Slice{1, 3});
   const BufferHandle buffer = view.buffer();
@@ -131,7 +131,7 @@ TEST(Tensor, FailedViewOpsLeaveNoExtraReference) {
   EXPECT_EQ(t.use_count(), 1U);
 }
 
-// ---- seed 000, issue 2: view ops do what they say ---------------------------------
+// ---- view ops do what they say ---------------------------------------------
 
 TEST(Tensor, ReshapeSharesStorageSoWritesAreSeenByTheOriginal) {
   Storage storage;
@@ -179,9 +179,9 @@ TEST(Tensor, SqueezeAndUnsqueezeChangeTheShape) {
   EXPECT_EQ(values_of(tensor.squeeze().unsqueeze(0)), iota(3));
 }
 
-// ---- seed 000, issue 3: bounds ---------------------------------------------------------
+// ---- bounds ------------------------------------------------------------------------------
 
-TEST(Tensor, SlicesAreCheckedLikeTheSeedAsks) {
+TEST(Tensor, SlicesAreCheckedStrictlyAndNamedInMessages) {
   Storage storage;
   const Tensor tensor = from(storage, {3}, {1, 2, 3});
   EXPECT_TM_ERROR((void)tensor.slice({Slice{0, 10}}), ErrorCode::kOutOfBounds,

@@ -1,8 +1,11 @@
 // One cold measurement, in a fresh node process (run.mjs starts one per
-// sample): the seed's benchmarks time the first batch after Device.create(),
-// with nothing compiled yet. Prints {"ns": <time of the batch>} on stdout.
+// sample): these benchmarks time the first batch after Device.create(),
+// with nothing compiled yet, or the first Device.create() itself (import,
+// read, compile, instantiate; also the idle device's wasm memory).
+// Prints {"ns": <time of the batch>, ...} on stdout.
 //
 //   node bench/js/cold.mjs <scenario> <tensormem|raw> <package dir>
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -15,7 +18,21 @@ async function device() {
 
 let ns;
 let s = 0;
-if (scenario === 'createData-x1000' && variant === 'tensormem') {
+let heapBytes;
+if (scenario === 'device-create' && variant === 'tensormem') {
+  const t0 = process.hrtime.bigint();
+  const d = await device();
+  ns = Number(process.hrtime.bigint() - t0);
+  heapBytes = d.getMemoryStats().wasmHeapBytes;
+  d.dispose();
+} else if (scenario === 'device-create' && variant === 'raw') {
+  const wasm = readFileSync(join(packageDir, 'package.json'), 'utf8').includes('"./tensormem.wasm"')
+    ? 'tensormem.wasm' : 'tensormem_wasm.wasm';
+  const t0 = process.hrtime.bigint();
+  const module = await WebAssembly.compile(readFileSync(join(packageDir, wasm)));
+  ns = Number(process.hrtime.bigint() - t0);
+  s = WebAssembly.Module.exports(module).length;
+} else if (scenario === 'createData-x1000' && variant === 'tensormem') {
   const d = await device();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < 1000; i++) {
@@ -51,4 +68,4 @@ if (scenario === 'createData-x1000' && variant === 'tensormem') {
 } else {
   throw new Error(`unknown cold scenario ${scenario} / ${variant}`);
 }
-process.stdout.write(`${JSON.stringify({ ns, s })}\n`);
+process.stdout.write(`${JSON.stringify({ ns, s, heapBytes })}\n`);

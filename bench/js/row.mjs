@@ -49,8 +49,8 @@ async function loadInternals(options = {}) {
 // Devices of the kernel packages, for the `kernels` rows: the test kernels
 // (a trivial `sum`) and the example's audio-kernels (`spectrogram`).
 const kernelPackages = {
-  test: process.env.TENSORMEM_TEST_KERNELS_PACKAGE ?? join(repo, 'build/wasm/tests/js/kernels/package'),
-  audio: process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ?? join(repo, 'build/example-kernels/build/audio-kernels'),
+  test: process.env.TENSORMEM_TEST_KERNELS_PACKAGE ?? join(repo, 'build/js-test/node_modules/tensormem-test-kernels'),
+  audio: process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ?? join(repo, 'build/js-test/node_modules/audio-kernels'),
 };
 async function loadKernels() {
   const devices = {};
@@ -80,7 +80,7 @@ try {
     try {
       kernels = await loadKernels();
     } catch (error) {
-      result.skipped = `kernel packages not usable (build them: scripts/build-js.sh, scripts/build-example-kernels.sh): ${error.message}`;
+      result.skipped = `kernel packages not usable (install them: bash scripts/pack-js.sh): ${error.message}`;
     }
   }
   if (row.tfBackend && peers.tf) {

@@ -5,8 +5,8 @@
 // are printed with met/missed, never enforced: the exit status is non-zero
 // only if something threw (or the package is missing).
 //
-//   node bench/js/run.mjs [--quick] [--filter REGEX] [--json FILE]
-//                         [--samples N] [--sample-ms MS] [--cpu N] [--no-install] [--list]
+//   node bench/js/run.mjs [--quick] [--filter REGEX] [--json FILE] [--baseline DIR]
+//                         [--samples N] [--sample-ms MS] [--cold-runs N] [--cpu N] [--no-install] [--list]
 //
 // --quick       every row briefly (CI smoke run, < 20 s); numbers are rough
 // --filter RE   only rows whose id matches, e.g. --filter reshape, --filter 'get|set'
@@ -14,17 +14,24 @@
 // --cpu N       pin the measuring processes to CPU N (taskset); on the 2-vCPU
 //               VMs here whole processes were seen to run at two speeds, up to
 //               1.7x apart with every ratio unchanged
+// --cold-runs N fresh processes per variant of the cold rows and the weight table (default 5)
 // --no-install  do not run npm; use whatever peers build/bench-js/ holds
+// --baseline DIR  another build of the package (e.g. an older commit's): the
+//               weight table measures it beside this one, interleaved
+//
+// The weight table (row id "weight"): the .wasm's size raw and gzipped, an idle
+// device's wasm memory and the first Device.create() in a fresh process.
 //
 // Every row runs in a fresh node process (row.mjs; cold rows: cold.mjs), so a
 // row's figures do not depend on the rows before it.
 //
-// The package comes from $TENSORMEM_JS_PACKAGE, default
-// build/wasm/bindings/js/package (bash scripts/build-js.sh builds it). The
+// The package comes from $TENSORMEM_JS_PACKAGE, default the copy
+// bash scripts/pack-js.sh installs from its tarball into build/js-test/. The
 // peers are installed by this script into build/bench-js/ on first use.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,9 +49,11 @@ const { values: args } = parseArgs({
     filter: { type: 'string' },
     json: { type: 'string' },
     samples: { type: 'string' },
+    'cold-runs': { type: 'string' },
     'sample-ms': { type: 'string' },
     cpu: { type: 'string' },
     'no-install': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
     list: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -57,11 +66,12 @@ if (args.help) {
 
 const filter = args.filter ? new RegExp(args.filter) : undefined;
 const rows = ROWS.filter((row) => !filter || filter.test(row.id));
+const weighing = !filter || filter.test('weight');
 if (args.list) {
   for (const row of ROWS) process.stdout.write(`${row.id.padEnd(26)} ${row.title}\n`);
   process.exit(0);
 }
-if (rows.length === 0) {
+if (rows.length === 0 && !weighing) {
   process.stderr.write(`no row matches --filter ${args.filter} (see --list)\n`);
   process.exit(2);
 }
@@ -70,6 +80,7 @@ const settings = args.quick
   ? { sampleMs: 5, samples: 3, warmupMs: 20, coldRuns: 1 }
   : { sampleMs: 50, samples: 7, warmupMs: 300, coldRuns: 5 };
 if (args.samples) settings.samples = Math.max(1, Number(args.samples));
+if (args['cold-runs']) settings.coldRuns = Math.max(1, Number(args['cold-runs']));
 if (args['sample-ms']) settings.sampleMs = Math.max(0.1, Number(args['sample-ms']));
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
@@ -87,9 +98,9 @@ if (args.cpu !== undefined) {
 
 // ---- context ---------------------------------------------------------------------
 
-const packageDir = resolve(process.env.TENSORMEM_JS_PACKAGE ?? join(repo, 'build', 'wasm', 'bindings', 'js', 'package'));
+const packageDir = resolve(process.env.TENSORMEM_JS_PACKAGE ?? join(repo, 'build', 'js-test', 'node_modules', 'tensormem'));
 if (!existsSync(join(packageDir, 'index.mjs'))) {
-  log(`the tensormem package is not at ${packageDir} (no index.mjs): build it with \`bash scripts/build-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
+  log(`the tensormem package is not at ${packageDir} (no index.mjs): install it with \`bash scripts/pack-js.sh\`, or set TENSORMEM_JS_PACKAGE`);
   process.exit(1);
 }
 let tensormemVersion = 'unknown';
@@ -245,6 +256,42 @@ for (const row of rows) {
   results.push(entry);
 }
 
+// ---- weight: what a page downloads and an idle device holds ------------------------
+
+// The package's .wasm (named tensormem_wasm.wasm before the standalone build).
+function wasmFile(dir) {
+  return ['tensormem.wasm', 'tensormem_wasm.wasm'].map((f) => join(dir, f)).find((f) => existsSync(f));
+}
+
+function weigh() {
+  const packages = [['this package', packageDir], ...(args.baseline ? [['baseline', resolve(args.baseline)]] : [])];
+  const samples = packages.map(() => ({ ns: [], heap: [] }));
+  for (let i = 0; i < settings.coldRuns; ++i) {
+    packages.forEach(([, dir], p) => {  // interleaved: one process of each package in turn
+      const out = execFileSync(launcher[0], [...launcher.slice(1), join(here, 'cold.mjs'), 'device-create', 'tensormem', dir],
+        { encoding: 'utf8' });
+      const result = JSON.parse(out.trim().split('\n').pop());
+      samples[p].ns.push(result.ns);
+      samples[p].heap.push(result.heapBytes);
+    });
+  }
+  return packages.map(([name, dir], p) => {
+    const bytes = readFileSync(wasmFile(dir));
+    return { name, dir, wasmBytes: bytes.length, wasmGzipBytes: gzipSync(bytes, { level: 9 }).length,
+      idleHeapBytes: median(samples[p].heap), firstCreateNs: median(samples[p].ns), createSamples: samples[p].ns };
+  });
+}
+
+let weight;
+if (weighing) {
+  log('weight');
+  try {
+    weight = weigh();
+  } catch (error) {
+    errors.push(`weight: ${error?.message ?? error}`);
+  }
+}
+
 // ---- report ----------------------------------------------------------------------
 
 const wallSeconds = Number(process.hrtime.bigint() - startWall) / 1e9;
@@ -303,8 +350,15 @@ out.push(
     `load average ${startLoad.toFixed(2)} -> ${meta.loadAverage1m.end.toFixed(2)}` +
     (otherCores === undefined ? '' : `, other processes used ${otherCores.toFixed(2)} cores on average during the run`),
   '',
-  markdownTable(['row', ...COLUMNS.map((c) => columnName[c]), 'target', 'met?'], tableRows, [false, true, true, true, true, false, false]),
-  '',
+  ...(rows.length === 0 ? [] : [markdownTable(['row', ...COLUMNS.map((c) => columnName[c]), 'target', 'met?'], tableRows,
+    [false, true, true, true, true, false, false]), '']),
+  ...(weight === undefined ? [] : [markdownTable(['weight', '.wasm raw', '.wasm gzip -9', 'idle device wasm memory',
+    'first Device.create()', ...(weight.length > 1 ? ['vs baseline'] : [])],
+  weight.map((w) => [w.name, `${(w.wasmBytes / 1024).toFixed(0)} KiB`, `${(w.wasmGzipBytes / 1024).toFixed(0)} KiB`,
+    `${(w.idleHeapBytes / 1048576).toFixed(1)} MiB`, formatTime(w.firstCreateNs),
+    ...(weight.length > 1 ? [w === weight[0] ? '' : formatRatio(w.firstCreateNs / weight[0].firstCreateNs)] : [])]),
+  [false, true, true, true, true, true]), `(first Device.create(): median of ${settings.coldRuns} fresh processes each, ` +
+    'interleaved; import, read, compile, instantiate. (N×): the baseline\'s time over this package\'s)', '']),
   'Times are per operation (per unit for "one unit" rows), the median of the samples. (N×) after a peer or baseline time is',
   'its time divided by tensormem\'s: above 1 tensormem is faster, below 1 slower. "–": no such variant; "missing": peer not loaded.',
   'In the "API vs its wasm calls alone" rows the raw column holds the raw wasm exports the API call makes; its (N×) is the share of the time spent in wasm.',
@@ -327,7 +381,7 @@ for (const e of errors) out.push(`ERROR ${e}`);
 process.stdout.write(`${out.join('\n')}\n`);
 
 if (args.json) {
-  writeFileSync(args.json, `${JSON.stringify({ meta, warnings, errors, rows: results }, null, 2)}\n`);
+  writeFileSync(args.json, `${JSON.stringify({ meta, warnings, errors, rows: results, weight }, null, 2)}\n`);
   log(`wrote ${args.json}`);
 }
 process.exitCode = errors.length > 0 ? 1 : 0;

@@ -1,5 +1,5 @@
-// The tensormem JavaScript demo: seed 003's story (an app that leaked wasm
-// memory on every file load), told with the npm package.
+// The tensormem JavaScript demo: the story of an audio app that leaked wasm
+// memory on every file load, told with the npm package.
 //
 // 1. The leaky way: each load replaces the previous file without disposing
 //    it; liveAllocations() names every leaked buffer and, in debug mode,
@@ -91,7 +91,7 @@ const describe = (file, r) => `file ${String(file).padStart(2)}: rms L ${r.rms.t
 // ---------------------------------------------------------------------------------------------
 
 async function leakyWay() {
-  heading('1. The leaky way: every load forgets the previous file (seed 003)');
+  heading('1. The leaky way: every load forgets the previous file');
   const device = await Device.create({ maxMemory: 64 * MiB, debug: true });
   console.log('  Device.create({ maxMemory: 64 MiB, debug: true })');
   console.log('  each load makes a new "plugin" (the file and its views); the old one leaves the screen');
@@ -221,7 +221,7 @@ async function rightWay() {
   for (let n = 1; n <= LOADS; ++n) {
     // An async scope: the DeviceData dies with it, the returned tensor moves out and keeps the buffer.
     const next = await device.scope(async () => (await load(device, n)).samples);
-    current?.dispose();                                           // seed 003's fix: free the previous file
+    current?.dispose();                                           // the fix: free the previous file
     current = next;
     const style = styles[n % styles.length];
     const result = analyses[style](device, current);

@@ -7,17 +7,17 @@
 // from the second file on.
 //
 // Run: node examples/kernels/demo.mjs
-// (TENSORMEM_EXAMPLE_KERNELS_PACKAGE: the package directory; default: what
-// scripts/build-example-kernels.sh builds.)
+// (TENSORMEM_EXAMPLE_KERNELS_PACKAGE: the package directory; default: the copy
+// scripts/pack-js.sh installs into build/js-test from its tarball.)
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const packageDir = process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ||
-  path.join(repo, 'build/example-kernels/build/audio-kernels');
+  path.join(repo, 'build/js-test/node_modules/audio-kernels');
 if (!existsSync(path.join(packageDir, 'index.mjs'))) {
-  console.error(`audio-kernels not found in ${packageDir}: run bash scripts/build-example-kernels.sh`);
+  console.error(`audio-kernels not found in ${packageDir}: run bash scripts/pack-js.sh`);
   process.exit(1);
 }
 const { Device } = await import(pathToFileURL(path.join(packageDir, 'index.mjs')).href);

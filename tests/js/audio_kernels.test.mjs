@@ -2,19 +2,13 @@
 // tensormem by scripts/build-example-kernels.sh): its kernels' values against
 // plain-JS references, every error path, and lifetimes.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
-import { expectError, liveCounts } from './support.mjs';
+import { expectError, installedPackage, liveCounts } from './support.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const packageDir = path.resolve(process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ??
-  path.join(repo, 'build', 'example-kernels', 'build', 'audio-kernels'));
-if (!existsSync(path.join(packageDir, 'index.mjs'))) {
-  throw new Error(`audio-kernels is not built at ${packageDir}: run scripts/build-example-kernels.sh`);
-}
+const packageDir = installedPackage('audio-kernels');
 const { Device } = await import(pathToFileURL(path.join(packageDir, 'index.mjs')).href);
 
 async function device(t, options) {

@@ -1,4 +1,4 @@
-// Raw buffers (the seed's device API): createData, createDataWithBuffer,
+// Raw buffers (the raw device API): createData, createDataWithBuffer,
 // data.view(), readData, writeData, disposeData, fromData.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -7,13 +7,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { packageDir } from './support.mjs';
+import { installedPackage, packageDir } from './support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
-const env = { ...process.env, TENSORMEM_JS_PACKAGE: packageDir };
+const env = { ...process.env, TENSORMEM_JS_PACKAGE: packageDir,
+  TENSORMEM_EXAMPLE_KERNELS_PACKAGE: installedPackage('audio-kernels') };
 
-test('the seed-003 demo runs to the end and checks its own claims', async () => {
+test('the leaking-audio-app demo runs to the end and checks its own claims', async () => {
   const { stdout } = await run(process.execPath, ['--expose-gc', 'examples/js/demo.mjs'], { cwd: repo, env });
   assert.match(stdout, /MEMORY_LIMIT/);
   assert.match(stdout, /View is no longer valid: buffer has been disposed/);

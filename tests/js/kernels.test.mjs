@@ -3,18 +3,13 @@
 // (tests/js/kernels/test_kernels.cpp, built by tensormem_add_js_package like a
 // user's); the example audio-kernels package has its own test file.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { Device as BaseDevice, MiB, collectUntil, expectError, liveCounts, packageDir } from './support.mjs';
+import { Device as BaseDevice, MiB, collectUntil, expectError, installedPackage, liveCounts } from './support.mjs';
 
-const kernelsDir = path.resolve(process.env.TENSORMEM_TEST_KERNELS_PACKAGE ??
-  path.join(packageDir, '..', '..', '..', 'tests', 'js', 'kernels', 'package'));
-if (!existsSync(path.join(kernelsDir, 'index.mjs'))) {
-  throw new Error(`the test kernel package is not built at ${kernelsDir}: run scripts/build-js.sh`);
-}
+const kernelsDir = installedPackage('tensormem-test-kernels');
 const { Device, TensorMemError } = await import(pathToFileURL(path.join(kernelsDir, 'index.mjs')).href);
 
 async function device(t, options) {

@@ -1,22 +1,53 @@
-// Shared setup for the node:test suite: locates the built npm package and
+// Shared setup for the node:test suite: locates the installed npm packages and
 // offers the assertions every test file uses.
 //
 // Run from the repository root:  node --test --expose-gc tests/js/
-// TENSORMEM_JS_PACKAGE may name another package directory (absolute path).
+// The tests import tensormem as users do, from the project scripts/pack-js.sh
+// installs the tarballs into (build/js-test/node_modules). TENSORMEM_JS_PACKAGE,
+// TENSORMEM_TEST_KERNELS_PACKAGE and TENSORMEM_EXAMPLE_KERNELS_PACKAGE may name
+// other package directories (absolute paths).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setImmediate as tick } from 'node:timers/promises';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const packageDir = path.resolve(
-  process.env.TENSORMEM_JS_PACKAGE || path.join(repo, 'build', 'wasm', 'bindings', 'js', 'package'));
-export const entryPath = path.join(packageDir, 'index.mjs');
-if (!existsSync(entryPath)) {
-  throw new Error(`tensormem package not found at ${entryPath}: run scripts/build-js.sh ` +
-                  'or set TENSORMEM_JS_PACKAGE to the package directory');
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const testProject = path.join(repo, 'build', 'js-test');
+
+// Where each package is built (scripts/build-js.sh, scripts/build-example-kernels.sh).
+const BUILT = {
+  'tensormem': 'build/wasm/bindings/js/package',
+  'tensormem-test-kernels': 'build/wasm/tests/js/kernels/package',
+  'audio-kernels': 'build/example-kernels/build/audio-kernels',
+};
+const ENV = {
+  'tensormem': 'TENSORMEM_JS_PACKAGE',
+  'tensormem-test-kernels': 'TENSORMEM_TEST_KERNELS_PACKAGE',
+  'audio-kernels': 'TENSORMEM_EXAMPLE_KERNELS_PACKAGE',
+};
+
+// The directory of an installed package: from its environment variable, else the
+// test project's, checked to be installed and no older than its build.
+export function installedPackage(name) {
+  const override = process.env[ENV[name]];
+  const dir = path.resolve(override || path.join(testProject, 'node_modules', name));
+  if (!existsSync(path.join(dir, 'package.json')) || (!override && !existsSync(path.join(testProject, 'installed.json')))) {
+    throw new Error(`${name} is not installed at ${dir}: run bash scripts/pack-js.sh ` +
+                    `(or set ${ENV[name]} to a package directory)`);
+  }
+  if (!override) {
+    const record = JSON.parse(readFileSync(path.join(testProject, 'installed.json'), 'utf8'))[name];
+    const built = path.join(repo, BUILT[name], 'package.json');
+    if (record && existsSync(built) && statSync(built).mtimeMs > statSync(record.tarball).mtimeMs) {
+      throw new Error(`${name} was rebuilt after ${record.tarball} was packed: run TM_SKIP_BUILD=1 bash scripts/pack-js.sh`);
+    }
+  }
+  return dir;
 }
+
+export const packageDir = installedPackage('tensormem');
+export const entryPath = path.join(packageDir, 'index.mjs');
 export const entryUrl = pathToFileURL(entryPath).href;
 
 const pkg = await import(entryUrl);

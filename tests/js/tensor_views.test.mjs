@@ -379,7 +379,7 @@ test('view ops on a 0-d tensor and into it', async (t) => {
 
 // --- errors of view ops: the runtime's messages --------------------------------
 
-test('slice bounds are strict and named in the message (seed 000 wording)', async (t) => {
+test('slice bounds are strict and named in the message (start and stop both in the message)', async (t) => {
   const device = await withDevice(t);
   const v = device.tensor([1, 2, 3]);
   expectError(() => v.slice([[0, 10]]), 'OUT_OF_BOUNDS',

@@ -7,10 +7,11 @@ import {
 } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import { kernelsOf } from './kernels.mjs';
-import { instantiate } from './loader.mjs';
+import { compiledModule as compileRuntime, instantiate } from './loader.mjs';
 import { INTERNAL, handleOf, idOf, internalsOf, runtimeOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { Tensor, createTensor, layoutOf } from './tensor.mjs';
+import { DEVICE_GUARD, fromTransferable } from './transfer.mjs';
 
 const MiB = 1024 * 1024;
 const DEFAULTS = Object.freeze({ maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false });
@@ -41,6 +42,7 @@ export class Device {
   #rt;
   #options;
   #kernels;
+  notCloneable = DEVICE_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token) {
     if (token !== INTERNAL) throw new TypeError('use `await Device.create(options)`');
@@ -63,6 +65,12 @@ export class Device {
       throw error;
     }
     return device;
+  }
+
+  /** The compiled runtime (compiled once per location), to hand to workers' Device.create({ wasmBinary }). */
+  static async compile(options = {}) {
+    checkOptions(options);
+    return compileRuntime(options);
   }
 
   get options() { return this.#options; }
@@ -214,6 +222,11 @@ export class Device {
     return t;
   }
 
+  fromTransferable(message) {
+    this.#live('fromTransferable');
+    return fromTransferable(this, message);
+  }
+
   fromData(data, dtype, shape) {
     const rt = this.#live('fromData');
     this.#data(data, 'fromData');
@@ -279,7 +292,10 @@ export class Device {
     return released;
   }
 
-  compact() { return this.performIntensiveCleanup(); }
+  compact() {
+    this.#live('compact');
+    return this.performIntensiveCleanup();
+  }
 
   dispose() { this.#rt?.shutdown(); }
   [Symbol.dispose]() { this.#rt?.shutdown(); }

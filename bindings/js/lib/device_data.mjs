@@ -1,6 +1,7 @@
-// DeviceData: a raw buffer in wasm memory (the seed's device API).
+// DeviceData: a raw buffer in wasm memory (the device API of createData/readDataView).
 import { ARRAY_TYPES, dtypeIndex } from './dtype.mjs';
 import { DISPOSED, KEPT, addClass, checkToken, disposedError, register, release, seal } from './resource.mjs';
+import { DATA_GUARD } from './transfer.mjs';
 
 const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 
@@ -16,6 +17,7 @@ export class DeviceData {
   #state = 0;
   #byteLength;
   #address = -1;  // until first needed
+  notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
     checkToken(token);

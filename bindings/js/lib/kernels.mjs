@@ -6,6 +6,7 @@
 // declared constraints (dtype, ndim, contiguous, writable) before the kernel runs.
 import { TensorMemError, fail, show } from './errors.mjs';
 import { INTERNAL, handleOf, runtimeOf } from './resource.mjs';
+import { ownFunctions } from './stacks.mjs';
 import { Tensor, isTensor } from './tensor.mjs';
 
 const signatures = new WeakMap();  // WebAssembly.Module -> its kernels' signatures
@@ -40,6 +41,7 @@ export function kernelsOf(rt) {
     }
     const call = (...args) => callKernel(rt, signature, index, args);
     Object.defineProperties(call, { name: { value: signature.name }, signature: { value: signature, enumerable: true } });
+    ownFunctions(call);  // its frame is the package's in a leak report
     kernels[signature.name] = Object.freeze(call);
   });
   return Object.freeze(kernels);
@@ -55,6 +57,7 @@ function wanted(arg) {
   }
 }
 
+ownFunctions(callKernel);
 function callKernel(rt, signature, index, args) {
   const name = signature.name;
   if (!rt.alive) fail('DISPOSED', `${name}: the device was ${rt.lost === null ? 'disposed' : `lost (${rt.lost})`}`);

@@ -104,7 +104,7 @@ function checkModule(module, source) {
   }
 }
 
-function compiledModule(options) {
+export function compiledModule(options) {
   const binary = options.wasmBinary;
   if (binary instanceof WebAssembly.Module) {
     checkModule(binary, 'wasmBinary');

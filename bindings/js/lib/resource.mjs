@@ -6,6 +6,7 @@
 // of a derived class with private fields ~40 ns slower than one of a flat
 // class (measured), and objects are made on every view op.
 import { fail } from './errors.mjs';
+import { GUARD_KEY } from './transfer.mjs';
 
 // Only the package constructs objects.
 export const INTERNAL = Symbol('tensormem.internal');
@@ -62,10 +63,14 @@ export function register(object, kind, rt, h, state, registry) {
 }
 
 // Assigning anything but a writable property of these objects throws, so
-// that no code can replace their state from outside (seed 000, issue 6).
+// that no code can replace their state from outside (a handle swapped
+// from outside was one of the bugs this package exists to prevent).
 // A Proxy as the prototype's prototype costs nothing until such an assignment.
 const sealed = new Proxy(Object.prototype, {
   set(target, key, value, receiver) {
+    if (key === GUARD_KEY && value !== null && typeof value === 'object' && !Object.hasOwn(receiver, key)) {
+      return Reflect.defineProperty(receiver, key, { value, writable: true, enumerable: true, configurable: true });
+    }
     fail('INVALID_ARGUMENT', `Cannot set property ${String(key)} of ${internalsOf(receiver)?.kind ?? 'this object'}: ` +
       'its state is private and changes only through its methods');
   },

@@ -7,6 +7,7 @@ import {
 import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
 import { internalsOf } from './resource.mjs';
+import { creationStack } from './stacks.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -175,7 +176,7 @@ export class Runtime {
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(handle, callerStack());
+    if (this.stacks !== null) this.stacks.set(handle, creationStack([object.constructor, this.device.constructor, Runtime]));
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -343,12 +344,6 @@ function readInts(list, out, op, what) {
     else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be a number`);
   }
   return n;
-}
-
-// The creation stack, without the package's own frames.
-const LIB_DIR = new URL('.', import.meta.url).href;
-function callerStack() {
-  return new Error().stack.split('\n').slice(1).filter((line) => !line.includes(LIB_DIR)).join('\n');
 }
 
 // Where async scopes live across awaits: node's AsyncLocalStorage, or null.

@@ -12,6 +12,8 @@ import {
   DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
+import { ownFunctions } from './stacks.mjs';
+import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 
 // described:: in js_runtime.hpp
 const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 4, NUMEL = 5, SHAPE = 6, STRIDES = 14;
@@ -32,6 +34,7 @@ export function createTensor(rt, k, shape, zero, op) {
   if (h < 0) rt.raise();
   return new Tensor(INTERNAL, rt, h, k);
 }
+ownFunctions(createTensor);  // its frame is the package's in a leak report
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
@@ -58,13 +61,14 @@ class Layout {
 }
 
 export class Tensor {
-  // Five fields: a view op makes one of these, and each field costs.
+  // Six fields: a view op makes one of these, and each field costs.
   #rt;
   #h;
   #id;
   #state = 0;
   #k;               // dtype index
   #m = undefined;   // Layout, once described; undefined again after dispose
+  notCloneable = TENSOR_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, k) {
     checkToken(token);
@@ -128,13 +132,13 @@ export class Tensor {
 
 
   get dtype() { return DTYPES[this.#k]; }
-  get shape() { return this.#layout().shapeOut; }
-  get strides() { return this.#layout().stridesOut; }
-  get offset() { return this.#layout().offset; }
-  get size() { return this.#layout().size; }
-  get ndim() { return this.#layout().shape.length; }
-  get isContiguous() { return (this.#layout().flags & CONTIGUOUS) !== 0; }
-  get isReadOnly() { return (this.#layout().flags & READ_ONLY) !== 0; }
+  get shape() { return this.#layout('shape').shapeOut; }
+  get strides() { return this.#layout('strides').stridesOut; }
+  get offset() { return this.#layout('offset').offset; }
+  get size() { return this.#layout('size').size; }
+  get ndim() { return this.#layout('ndim').shape.length; }
+  get isContiguous() { return (this.#layout('isContiguous').flags & CONTIGUOUS) !== 0; }
+  get isReadOnly() { return (this.#layout('isReadOnly').flags & READ_ONLY) !== 0; }
 
   // --- view ops: one wasm call each ---------------------------------------------
   #derived(h) {
@@ -349,6 +353,7 @@ export class Tensor {
   }
 
   toArray() {
+    this.#live('toArray');
     const flat = this.read();
     const shape = this.#m.shape;
     const bool = this.#k === BOOL;
@@ -398,6 +403,11 @@ export class Tensor {
     } finally {
       staging.dispose();
     }
+  }
+
+  toTransferable() {
+    this.#live('toTransferable');
+    return toTransferable(this);
   }
 
   get [Symbol.toStringTag]() { return 'Tensor'; }

@@ -6,6 +6,10 @@
 //   worker   the default scenario inside a module Web Worker
 //   kernels  the example kernel package (audio-kernels, served at /kernels/): a
 //            spectrogram computed in wasm on one channel of interleaved stereo
+//   transfer the worker pattern of docs/js-guide.md: the page compiles the runtime
+//            once (Device.compile) and posts the module to a module worker, which
+//            makes its own Device; tensors go both ways as transferable copies,
+//            and posting a tensor itself is a TensorMemError
 // The result ({ mode, version, checks, stats } or { mode, error }) goes to
 // window.__tensormem and into the page.
 import { Device, TensorMemError, version } from '/pkg/index.mjs';
@@ -124,17 +128,79 @@ async function kernelScenario() {
   return { version, checks, stats };
 }
 
+// The page's side of the transfer mode.
+async function transferScenario() {
+  const checks = [];
+  const check = (name, ok, detail) => checks.push(ok ? { name, ok: true } : { name, ok: false, detail: String(detail) });
+  const module = await Device.compile();
+  const device = await Device.create({ wasmBinary: module });
+  const worker = new Worker(new URL('?role=transfer', import.meta.url), { type: 'module' });
+  const ask = (message, transfer) => new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => reject(new Error(`worker error: ${event.message}`));
+    worker.postMessage(message, transfer ?? []);
+  });
+  try {
+    const x = device.tensor([[1, 2, 3], [4, 5, 6]]);
+    try {
+      worker.postMessage({ tensor: x });
+      check('posting a Tensor throws', false, 'no error');
+    } catch (e) {
+      check('posting a Tensor throws a TensorMemError naming toTransferable',
+        e instanceof TensorMemError && e.code === 'INVALID_ARGUMENT' && /t\.toTransferable\(\)/.test(e.message),
+        `${e?.name} ${e?.code}: ${e?.message}`);
+    }
+    check('the worker made its device from the posted module', (await ask({ module })).ready === true);
+    const xt = x.transpose();
+    const message = xt.toTransferable();
+    const reply = await ask({ tensor: message }, [message.buffer]);
+    check('the sent buffer was transferred (detached here)', message.buffer.byteLength === 0, message.buffer.byteLength);
+    const y = device.fromTransferable(reply.tensor);
+    check('the worker doubled the transposed tensor', JSON.stringify(y.toArray()) === '[[2,8],[4,10],[6,12]]',
+      JSON.stringify(y.toArray()));
+    check('nothing left live in the worker', reply.liveTensors === 0, reply.liveTensors);
+    for (const o of [x, xt, y]) o.dispose();
+  } finally {
+    worker.terminate();
+  }
+  const stats = device.getMemoryStats();
+  check('nothing left live in the page', stats.liveTensors === 0 && stats.liveBuffers === 0, JSON.stringify(stats));
+  device.dispose();
+  return { version, checks, stats };
+}
+
+// The worker's side of the transfer mode.
+async function transferWorker() {
+  let device;
+  self.onmessage = async ({ data }) => {
+    if (data.module) {
+      device = await Device.create({ wasmBinary: data.module });
+      self.postMessage({ ready: true });
+      return;
+    }
+    const tensor = device.scope(() => {
+      const t = device.fromTransferable(data.tensor);
+      const values = t.read().map((v) => 2 * v);
+      t.write(values);
+      return t.toTransferable();
+    });
+    self.postMessage({ tensor, liveTensors: device.getMemoryStats().liveTensors }, [tensor.buffer]);
+  };
+}
+
 async function report(mode) {
   try {
-    return { mode, ...(await (mode === 'kernels' ? kernelScenario() : scenario(mode))) };
+    const run = { kernels: kernelScenario, transfer: transferScenario }[mode] ?? (() => scenario(mode));
+    return { mode, ...(await run()) };
   } catch (e) {
     return { mode, error: `${e?.name}: ${e?.message}\n${e?.stack ?? ''}` };
   }
 }
 
 if (typeof window === 'undefined') {
-  // Inside the worker.
-  self.postMessage(await report('worker'));
+  // Inside a worker.
+  if (new URL(import.meta.url).searchParams.get('role') === 'transfer') await transferWorker();
+  else self.postMessage(await report('worker'));
 } else {
   const mode = new URLSearchParams(location.search).get('mode') ?? 'default';
   let result;

@@ -5,8 +5,9 @@
 // Last line: "browser: N passed, M failed"; non-zero exit on any failure. The server and
 // the browser stop by themselves: every wait has a timeout, and a hard deadline exits.
 //
-// Env: TENSORMEM_JS_PACKAGE (the package directory), TENSORMEM_EXAMPLE_KERNELS_PACKAGE
-// (the audio-kernels package, for the kernels mode), TENSORMEM_JS_TOOLS (where
+// Env: TENSORMEM_JS_PACKAGE (the package directory; default: the copy scripts/pack-js.sh
+// installs into build/js-test), TENSORMEM_EXAMPLE_KERNELS_PACKAGE (the audio-kernels
+// package, for the kernels mode; the same default), TENSORMEM_JS_TOOLS (where
 // playwright-core is installed), TENSORMEM_CHROMIUM (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -17,12 +18,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const pkgDir = process.env.TENSORMEM_JS_PACKAGE ?? path.join(root, 'build/wasm/bindings/js/package');
+const pkgDir = process.env.TENSORMEM_JS_PACKAGE ?? path.join(root, 'build/js-test/node_modules/tensormem');
 const toolsDir = process.env.TENSORMEM_JS_TOOLS ?? path.join(root, 'build/js-tools');
 const chromiumPath = process.env.TENSORMEM_CHROMIUM ?? '/usr/bin/chromium';
 const kernelsDir = process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ??
-  path.join(root, 'build/example-kernels/build/audio-kernels');
-const modes = ['default', 'wasmUrl', 'worker', 'kernels'];
+  path.join(root, 'build/js-test/node_modules/audio-kernels');
+const modes = ['default', 'wasmUrl', 'worker', 'kernels', 'transfer'];
 const PAGE_TIMEOUT_MS = 30_000;
 const DEADLINE_MS = 120_000;
 
@@ -91,7 +92,7 @@ const server = createServer((req, res) => {
 const wasmName = existsSync(path.join(pkgDir, 'package.json'))
   ? readdirSync(pkgDir).find((f) => f.endsWith('.wasm')) : undefined;
 if (!wasmName) {
-  check(`package with a .wasm at ${pkgDir}`, false, 'build it: bash scripts/build-js.sh');
+  check(`package with a .wasm at ${pkgDir}`, false, 'install it: bash scripts/pack-js.sh');
   finish();
 }
 

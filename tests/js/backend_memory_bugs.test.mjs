@@ -1,8 +1,8 @@
-// Every test of seed 000 ("WASM Backend Memory Management: Issues and Fixes"),
-// ported to node:test against the tensormem package, in the seed's order.
-// The seed's `tt.tensor(x).on(device)` is `device.tensor(x)`, its `float32`
-// dtype object is the string 'float32'. Its two timed benchmarks become
-// correctness runs of the same loops: tests here assert no timings.
+// The memory bugs of a tensor library's WASM backend, one section each (view
+// lifetimes, zero-copy ops, bounds, needless copies, memory pressure, handle
+// mutation, reference counting): each test is a way that backend failed, and
+// asserts tensormem does not. Its two timed benchmarks are correctness runs of
+// the same loops here: tests assert no timings (bench/js times them).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectError, withDevice as createDevice, MiB, liveCounts } from './support.mjs';
@@ -97,7 +97,7 @@ describe('3. Type Safety and Bounds Checking', () => {
     const device = await createDevice(t);
     const tensor = device.tensor([1, 2, 3]);
 
-    // The seed's first wording was "Slice index 10 ..."; its fix names start and stop.
+    // "Slice index 10 ..." would not say which bound: the message names start and stop.
     expectError(() => tensor.slice([[0, 10]]), 'OUT_OF_BOUNDS',
                 /^Slice stop 10 is out of bounds for dimension of size 3/);
 

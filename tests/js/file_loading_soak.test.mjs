@@ -1,4 +1,4 @@
-// Seed 003's leak, as a soak: an app loads a 4 MiB "audio" file again and
+// The leaking audio app's loop, as a soak: an app loads a 4 MiB "audio" file again and
 // again, makes views of it and lets go of everything. With dispose (or a
 // scope) the wasm heap must stay flat, and nothing may stay live.
 import { test } from 'node:test';
@@ -75,7 +75,7 @@ test('the same loop inside device.scope() needs no dispose calls and stays flat 
   }
 });
 
-test('the leak of seed 003 is visible: undisposed loads pile up in stats and liveAllocations', async (t) => {
+test('the leak of that app is visible: undisposed loads pile up in stats and liveAllocations', async (t) => {
   const device = await withDevice(t, { debug: true });
   const kept = [];
   function loadFile(cycle) {
