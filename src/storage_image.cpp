@@ -253,9 +253,9 @@ ParsedImage parse_image(std::span<const std::byte> image, std::string_view what,
 }
 
 void check_live_count(const TableSlots& slots, std::size_t live_count, std::string_view what) {
-  std::size_t live_slots = 0;
-  for (const std::uint32_t generation : slots.generations) live_slots += generation & 1U;
-  if (live_slots != live_count) raise_invalid_image(what, fmt::format("{} records for {} live slots", live_count, live_slots));
+  if (const std::size_t live_slots = slots.live(); live_slots != live_count) {
+    raise_invalid_image(what, fmt::format("{} records for {} live slots", live_count, live_slots));
+  }
 }
 
 RecordView next_record(std::span<const std::byte> image, std::size_t& position, std::size_t ordinal,

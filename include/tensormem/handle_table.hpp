@@ -57,6 +57,12 @@ struct TableSlots {
   std::vector<std::uint32_t> generations;  // per slot: odd live, even free (or retired at >= RetireAt)
   std::vector<std::uint32_t> free_list;    // every free slot once; the next insert takes the first
   std::size_t retired = 0;                 // slots at or past RetireAt: never reused
+
+  [[nodiscard]] std::size_t live() const noexcept {
+    std::size_t count = 0;
+    for (const std::uint32_t generation : generations) count += generation & 1U;
+    return count;
+  }
 };
 
 // Payload must be copyable and provide `static constexpr const char* kNoun`
@@ -224,9 +230,7 @@ class HandleTable {
     if (std::string problem = check_slots(slots); !problem.empty()) {
       detail::raise(ErrorCode::kInvalidArgument, "{} table state: {}", Payload::kNoun, problem);
     }
-    std::size_t live_slots = 0;
-    for (const std::uint32_t generation : slots.generations) live_slots += generation & 1U;
-    if (live.size() != live_slots) {
+    if (const std::size_t live_slots = slots.live(); live.size() != live_slots) {
       detail::raise(ErrorCode::kInvalidArgument, "{} table state: {} live slots, but {} payloads", Payload::kNoun,
                     live_slots, live.size());
     }
