@@ -1,5 +1,6 @@
 #include "tensormem/handle_table.hpp"
 
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -160,6 +161,128 @@ TEST(HandleTable, InsertMovesAnRvaluePayload) {
   table.reserve_one();
   EXPECT_EQ(table.get(table.insert(copy)).items, std::vector<int>{4});
   EXPECT_EQ(copy.items, std::vector<int>{4});
+}
+
+// ---- moving a table: export_slots / check_slots / restore ---------------------------
+
+using SmallTable = HandleTable<Thing, /*RetireAt=*/6>;
+
+// Live, free and retired slots, with a free list out of index order.
+SmallTable churned_table(std::vector<Handle>& issued) {
+  SmallTable table;
+  auto insert = [&](int value) {
+    table.reserve_one();
+    issued.push_back(table.insert({value}));
+    return issued.back();
+  };
+  std::vector<Handle> handles;
+  for (int i = 0; i < 8; ++i) handles.push_back(insert(i));
+  for (int round = 0; round < 2; ++round) {  // slot 2 to generation 6: retired
+    table.erase(handles[2]);
+    handles[2] = insert(100 + round);
+  }
+  table.erase(handles[2]);
+  table.erase(handles[5]);
+  table.erase(handles[1]);
+  table.erase(handles[6]);
+  return table;
+}
+
+// What a lookup of `handle` gives: the payload's value, or the error's code and text.
+std::string outcome(const SmallTable& table, Handle handle) {
+  try {
+    return "value " + std::to_string(table.get(handle).value);
+  } catch (const Error& error) {
+    return std::string(error.code_name()) + ": " + error.message();
+  }
+}
+
+std::vector<Thing> live_payloads(const SmallTable& table) {
+  std::vector<Thing> payloads;
+  table.for_each([&](Handle, const Thing& thing) { payloads.push_back(thing); });
+  return payloads;
+}
+
+TEST(HandleTableMove, ExportedSlotsListGenerationsFreeListInReuseOrderAndRetired) {
+  std::vector<Handle> issued;
+  const SmallTable table = churned_table(issued);
+  const TableSlots slots = table.export_slots();
+  EXPECT_EQ(slots.generations, (std::vector<std::uint32_t>{1, 2, 6, 1, 1, 2, 2, 1}));
+  EXPECT_EQ(slots.free_list, (std::vector<std::uint32_t>{6, 1, 5}));  // last released, first reused
+  EXPECT_EQ(slots.retired, 1U);
+  EXPECT_EQ(SmallTable::check_slots(slots), "");
+}
+
+TEST(HandleTableMove, ARestoredTableResolvesAndFailsEveryHandleAsTheOriginal) {
+  std::vector<Handle> issued;
+  const SmallTable table = churned_table(issued);
+  const SmallTable restored = SmallTable::restore(table.export_slots(), live_payloads(table));
+  // Every index in and past the table, every generation up to past retirement.
+  for (std::uint32_t index = 0; index < table.slot_count() + 2; ++index) {
+    for (std::uint32_t generation = 0; generation <= 8; ++generation) {
+      const Handle handle{index, generation};
+      ASSERT_EQ(outcome(restored, handle), outcome(table, handle)) << index << " " << generation;
+    }
+  }
+  EXPECT_EQ(outcome(restored, issued[1]), "DISPOSED: thing #1 (generation 1) was released; current generation is 2");
+  EXPECT_EQ(outcome(restored, Handle{3, 3}),
+            "INVALID_ARGUMENT: thing #3 (generation 3) was never issued; current generation is 1");
+  EXPECT_EQ(restored.live(), table.live());
+  EXPECT_EQ(restored.retired(), 1U);
+}
+
+TEST(HandleTableMove, ARestoredTableReusesTheSameSlotsInTheSameOrderAndNeverARetiredOne) {
+  std::vector<Handle> issued;
+  SmallTable table = churned_table(issued);
+  SmallTable restored = SmallTable::restore(table.export_slots(), live_payloads(table));
+  for (int i = 0; i < 6; ++i) {  // three free slots, then new ones at the end
+    table.reserve_one();
+    restored.reserve_one();
+    const Handle original = table.insert({i});
+    ASSERT_EQ(restored.insert({i}), original);
+    EXPECT_NE(original.index(), 2U);  // retired
+  }
+  EXPECT_EQ(restored.export_slots().generations, table.export_slots().generations);
+}
+
+TEST(HandleTableMove, RestoreMovesPayloadsIntoTheirSlots) {
+  HandleTable<Owner> table;
+  table.reserve_one();
+  const Handle first = table.insert(Owner{{1}});
+  table.reserve_one();
+  const Handle second = table.insert(Owner{{2, 3}});
+  table.erase(first);
+  std::vector<Owner> payloads;
+  payloads.push_back(Owner{{2, 3}});
+  const int* items = payloads[0].items.data();
+  const HandleTable<Owner> restored = HandleTable<Owner>::restore(table.export_slots(), std::move(payloads));
+  EXPECT_EQ(restored.get(second).items.data(), items);
+  EXPECT_TM_ERROR((void)restored.get(first), ErrorCode::kDisposed,
+                  "owner #0 (generation 1) was released; current generation is 2");
+}
+
+TEST(HandleTableMove, CheckSlotsNamesEveryImpossibleState) {
+  const auto problem = [](std::vector<std::uint32_t> generations, std::vector<std::uint32_t> free_list,
+                          std::size_t retired) {
+    return SmallTable::check_slots(TableSlots{std::move(generations), std::move(free_list), retired});
+  };
+  EXPECT_EQ(problem({}, {}, 0), "");
+  EXPECT_EQ(problem({1, 2, 6}, {1}, 1), "");
+  EXPECT_EQ(problem({1, 2}, {1, 2}, 0), "free list entry 1 names thing #2, past the table's 2 slots");
+  EXPECT_EQ(problem({2, 4}, {0, 1, 0}, 0), "free list names thing #0 twice: it would be a cycle");
+  EXPECT_EQ(problem({1, 2}, {0, 1}, 0), "free list names thing #0, which is live (generation 1)");
+  EXPECT_EQ(problem({6, 2}, {1, 0}, 1), "free list names thing #0, which is retired (generation 6)");
+  EXPECT_EQ(problem({1, 2, 4}, {2}, 0), "thing #1 is free (generation 2) but not on the free list");
+  EXPECT_EQ(problem({1, 0}, {1}, 0), "thing #1 has generation 0, which no slot in use has");
+  EXPECT_EQ(problem({7}, {}, 0), "thing #0 is live at generation 7, past the table's retirement at 6");
+  EXPECT_EQ(problem({6, 8, 1}, {}, 1), "1 retired slots counted, but 2 slots are at or past generation 6");
+}
+
+TEST(HandleTableMove, RestoreRejectsAnImpossibleStateOrAWrongPayloadCount) {
+  EXPECT_TM_ERROR((void)SmallTable::restore(TableSlots{{1, 2}, {}, 0}, {Thing{1}}), ErrorCode::kInvalidArgument,
+                  "thing table state: thing #1 is free (generation 2) but not on the free list");
+  EXPECT_TM_ERROR((void)SmallTable::restore(TableSlots{{1, 2, 3}, {1}, 0}, {Thing{1}}), ErrorCode::kInvalidArgument,
+                  "thing table state: 2 live slots, but 1 payloads");
 }
 
 }  // namespace

@@ -7,6 +7,11 @@
 // only come from a forged handle. A slot whose generation would wrap is
 // retired instead of reused.
 //
+// A table's state moves as plain values (export_slots / restore): every
+// slot's generation, the free list in order and the retired count, beside the
+// live payloads. A restored table resolves, fails and reuses slots exactly as
+// the original did (storage_image.hpp turns this into bytes).
+//
 // Every failed lookup says which slot and which generations:
 //   DISPOSED          "buffer #12 (generation 3) was released; current generation is 4"
 //   INVALID_ARGUMENT  "buffer #12 (generation 8) was never issued; current generation is 5"
@@ -18,8 +23,11 @@
 #include <cstdint>
 #include <limits>
 #include <exception>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "tensormem/error.hpp"
 
@@ -43,6 +51,20 @@ class Handle {
   std::uint64_t bits_ = 0;
 };
 
+// A HandleTable's state apart from its payloads: with the live payloads, all
+// it takes to rebuild a table that behaves exactly as this one.
+struct TableSlots {
+  std::vector<std::uint32_t> generations;  // per slot: odd live, even free (or retired at >= RetireAt)
+  std::vector<std::uint32_t> free_list;    // every free slot once; the next insert takes the first
+  std::size_t retired = 0;                 // slots at or past RetireAt: never reused
+
+  [[nodiscard]] std::size_t live() const noexcept {
+    std::size_t count = 0;
+    for (const std::uint32_t generation : generations) count += generation & 1U;
+    return count;
+  }
+};
+
 // Payload must be copyable and provide `static constexpr const char* kNoun`
 // ("buffer"), used in messages. `RetireAt` is the even generation at which a
 // slot is retired; tests lower it to see retirement happen.
@@ -51,6 +73,9 @@ class HandleTable {
   static_assert(RetireAt % 2 == 0 && RetireAt >= 2, "RetireAt must be an even generation");
 
  public:
+  using payload_type = Payload;
+  static constexpr std::uint32_t kRetireAt = RetireAt;
+
   // Ensures the next insert() cannot fail. Throws OUT_OF_MEMORY when the
   // table cannot grow; the table is unchanged.
   void reserve_one() {
@@ -126,6 +151,111 @@ class HandleTable {
   // The generation a slot has now (0 for an index past the table).
   [[nodiscard]] std::uint32_t current_generation(std::uint32_t index) const noexcept {
     return index < generations_.size() ? generations_[index] : 0;
+  }
+
+  // --- moving a table --------------------------------------------------------
+  // The slots as plain values (the live payloads are for_each()'s). Throws
+  // OUT_OF_MEMORY when the copy cannot be allocated.
+  [[nodiscard]] TableSlots export_slots() const {
+    try {
+      TableSlots slots{generations_, {}, retired_};
+      for (std::uint32_t i = free_head_; i != kNoSlot; i = slots_[i].next_free) slots.free_list.push_back(i);
+      return slots;
+    } catch (const std::exception&) {
+      detail::raise(ErrorCode::kOutOfMemory, "could not copy the state of a {} table of {} slots", Payload::kNoun,
+                    generations_.size());
+    }
+  }
+
+  // What makes `slots` impossible for this table (the first problem found),
+  // or an empty string: each slot has a generation a table can give it, the
+  // free list names every free slot exactly once (so it has no cycle) and
+  // nothing else, and the retired count matches. Throws only OUT_OF_MEMORY.
+  [[nodiscard]] static std::string check_slots(const TableSlots& slots) {
+    const std::size_t count = slots.generations.size();
+    if (count > kMaxSlots) return fmt::format("{} slots, more than a table holds ({})", count, kMaxSlots);
+    std::vector<bool> listed;
+    try {
+      listed.resize(count);
+    } catch (const std::exception&) {
+      detail::raise(ErrorCode::kOutOfMemory, "could not allocate the check of a {} table of {} slots", Payload::kNoun,
+                    count);
+    }
+    for (std::size_t k = 0; k < slots.free_list.size(); ++k) {
+      const std::uint32_t index = slots.free_list[k];
+      if (index >= count) {
+        return fmt::format("free list entry {} names {} #{}, past the table's {} slots", k, Payload::kNoun, index,
+                           count);
+      }
+      const std::uint32_t generation = slots.generations[index];
+      if (listed[index]) return fmt::format("free list names {} #{} twice: it would be a cycle", Payload::kNoun, index);
+      if ((generation & 1U) != 0) {
+        return fmt::format("free list names {} #{}, which is live (generation {})", Payload::kNoun, index, generation);
+      }
+      if (generation >= RetireAt) {
+        return fmt::format("free list names {} #{}, which is retired (generation {})", Payload::kNoun, index,
+                           generation);
+      }
+      listed[index] = true;
+    }
+    std::size_t retired = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint32_t generation = slots.generations[i];
+      if (generation == 0) return fmt::format("{} #{} has generation 0, which no slot in use has", Payload::kNoun, i);
+      if ((generation & 1U) != 0) {
+        if (generation > RetireAt) {
+          return fmt::format("{} #{} is live at generation {}, past the table's retirement at {}", Payload::kNoun, i,
+                             generation, RetireAt);
+        }
+      } else if (generation >= RetireAt) {
+        ++retired;
+      } else if (!listed[i]) {
+        return fmt::format("{} #{} is free (generation {}) but not on the free list", Payload::kNoun, i, generation);
+      }
+    }
+    if (retired != slots.retired) {
+      return fmt::format("{} retired slots counted, but {} slots are at or past generation {}", slots.retired, retired,
+                         RetireAt);
+    }
+    return {};
+  }
+
+  // A table in the state `slots` describes, holding `live`: the payloads of
+  // the live slots in index order. Every handle resolves or fails as it did
+  // where the state was exported (same payloads, same messages), and inserts
+  // take the same slots in the same order. INVALID_ARGUMENT for a state
+  // check_slots() rejects or a payload count that does not match;
+  // OUT_OF_MEMORY when the table cannot be allocated.
+  [[nodiscard]] static HandleTable restore(const TableSlots& slots, std::vector<Payload> live) {
+    if (std::string problem = check_slots(slots); !problem.empty()) {
+      detail::raise(ErrorCode::kInvalidArgument, "{} table state: {}", Payload::kNoun, problem);
+    }
+    if (const std::size_t live_slots = slots.live(); live.size() != live_slots) {
+      detail::raise(ErrorCode::kInvalidArgument, "{} table state: {} live slots, but {} payloads", Payload::kNoun,
+                    live_slots, live.size());
+    }
+    const std::size_t count = slots.generations.size();
+    HandleTable table;
+    try {
+      // slots_ at least as large as generations_: reserve_one() looks at the latter only.
+      table.generations_.reserve(count);
+      table.slots_.reserve(table.generations_.capacity());
+      table.generations_ = slots.generations;
+      table.slots_.resize(count);
+    } catch (const std::exception&) {
+      detail::raise(ErrorCode::kOutOfMemory, "could not allocate a {} table of {} slots", Payload::kNoun, count);
+    }
+    table.slot_count_ = static_cast<std::uint32_t>(count);
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      if ((slots.generations[i] & 1U) != 0) table.slots_[i].payload = std::move(live[next++]);
+    }
+    for (std::size_t k = slots.free_list.size(); k-- > 0;) {
+      table.slots_[slots.free_list[k]].next_free = table.free_head_;
+      table.free_head_ = slots.free_list[k];
+    }
+    table.retired_ = slots.retired;
+    return table;
   }
 
  private:

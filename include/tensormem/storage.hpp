@@ -8,7 +8,8 @@
 // after its slot has been reused by another buffer.
 //
 // Storage owns its buffers: destroying it returns every block, live or not.
-// It is not thread-safe (see Pool).
+// It is not thread-safe (see Pool). storage_image.hpp moves a Storage's
+// buffers, with their handles, into another one (how a wasm Device shrinks).
 //
 // An attached History (history.hpp) records every allocation, retain,
 // release, compaction and failed allocation; snapshot_json() writes the
@@ -16,6 +17,7 @@
 // predictable branch.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -48,6 +50,35 @@ struct BufferRecord {
   [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {data, size}; }
   [[nodiscard]] Block block() const noexcept { return {data, capacity, size_class}; }
 };
+
+// The counters a storage restored from an image (storage_image.hpp) carries
+// over from the one it was exported from; stats() merges them with its
+// pool's own.
+struct CarriedStats {
+  std::size_t peak_bytes_in_use = 0;
+  std::size_t peak_bytes_reserved = 0;
+  std::size_t compactions = 0;
+  std::size_t bytes_released = 0;
+  std::size_t failed_allocations = 0;
+  std::size_t guard_violations = 0;
+  std::size_t failed_releases = 0;
+
+  // Into a Stats or another CarriedStats: peaks by maximum, the rest add up.
+  template <typename Counters>
+  void merge_into(Counters& out) const noexcept {
+    out.peak_bytes_in_use = std::max(out.peak_bytes_in_use, peak_bytes_in_use);
+    out.peak_bytes_reserved = std::max(out.peak_bytes_reserved, peak_bytes_reserved);
+    out.compactions += compactions;
+    out.bytes_released += bytes_released;
+    out.failed_allocations += failed_allocations;
+    out.guard_violations += guard_violations;
+    out.failed_releases += failed_releases;
+  }
+};
+
+namespace detail {
+struct StorageImageAccess;  // export_image / restore_image, in storage_image.cpp
+}  // namespace detail
 
 class Storage {
  public:
@@ -122,9 +153,11 @@ class Storage {
   }
 
   // The pool's counters, plus bytes_requested summed over the live buffers
-  // (O(slots): kept off the allocation path, where a counter would cost).
+  // (O(slots): kept off the allocation path, where a counter would cost),
+  // merged with those carried over by restore_image() (storage_image.hpp).
   [[nodiscard]] Stats stats() const noexcept {
     Stats stats = pool_.stats();
+    carried_.merge_into(stats);
     buffers_.for_each([&stats](BufferHandle, const BufferRecord& record) { stats.bytes_requested += record.size; });
     return stats;
   }
@@ -165,9 +198,12 @@ class Storage {
                   handle.index(), handle.generation(), overwritten, size);
   }
 
+  friend struct detail::StorageImageAccess;
+
   Pool pool_;
   HandleTable<BufferRecord> buffers_;
   History* history_ = nullptr;  // after the slot table, which every hot path reads anyway
+  CarriedStats carried_;
 };
 
 inline Storage::~Storage() {

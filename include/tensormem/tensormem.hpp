@@ -17,5 +17,6 @@
 #include "tensormem/size_class.hpp"
 #include "tensormem/stats.hpp"
 #include "tensormem/storage.hpp"
+#include "tensormem/storage_image.hpp"
 #include "tensormem/tensor.hpp"
 #include "tensormem/version.hpp"
