@@ -88,6 +88,12 @@ Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const {
   return {*this, [&](const Layout& layout) { return layout.transpose(dim0, dim1); }};
 }
 
+Tensor Tensor::as_read_only() const {
+  Tensor result(*this, [](const Layout& layout) { return layout; });
+  result.read_only_ = true;
+  return result;
+}
+
 Tensor Tensor::expand(IntList shape) const {
   Tensor result(*this, [&](const Layout& layout) { return layout.expand(shape); });
   // expand() adds no aliasing beyond its stride-0 dims: no need for may_alias().

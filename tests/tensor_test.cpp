@@ -246,6 +246,21 @@ TEST(Tensor, ExpandedViewsReadButRefuseWrites) {
   EXPECT_EQ(sum, 12);
 }
 
+TEST(Tensor, AReadOnlyViewRefusesWritesAndPassesItOnToItsViews) {
+  Storage storage;
+  const Tensor t = Tensor::zeros(storage, {2, 3});
+  const Tensor locked = t.as_read_only();
+  EXPECT_TRUE(locked.is_read_only());
+  EXPECT_TRUE(locked.shares_storage(t));
+  EXPECT_EQ(locked.use_count(), 2U);
+  EXPECT_TM_ERROR_HAS(locked.set<float>({0, 0}, 1), ErrorCode::kReadOnly, "set:");
+  EXPECT_TRUE(locked.select(0, 1).is_read_only());
+  EXPECT_TRUE(locked.reshape({6}).is_read_only());
+  t.set<float>({0, 0}, 5);  // the original stays writable
+  EXPECT_EQ(locked.at<float>({0, 0}), 5);
+  EXPECT_FALSE(locked.clone().is_read_only());
+}
+
 TEST(Tensor, AsStridedIsCheckedAgainstTheBufferAndMarksOverlapReadOnly) {
   Storage storage;
   const Tensor tensor = from(storage, {2, 4}, iota(8, 0));

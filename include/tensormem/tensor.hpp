@@ -131,6 +131,10 @@ class Tensor {
   // OUT_OF_BOUNDS when an element would lie outside it; read-only when two
   // indices might reach the same element.
   [[nodiscard]] Tensor as_strided(IntList shape, IntList strides, std::int64_t offset) const;
+  // The same view, refusing writes (READ_ONLY), as are all views derived from
+  // it: for handing a tensor to code that must not change it, and for
+  // rebuilding a view whose read-only flag its layout alone does not show.
+  [[nodiscard]] Tensor as_read_only() const;
 
   // --- copies ----------------------------------------------------------------
   // *this when already contiguous, else a contiguous copy.
