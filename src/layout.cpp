@@ -298,11 +298,11 @@ Int Layout::element(IntList index) const {
   return element;
 }
 
-bool Layout::try_view(IntList shape, Layout& out) const {
+bool Layout::try_view(IntList shape, Layout& out, const char* op) const {
   // Straight into `out`: staging in a local array and copying it over costs a
   // store-forwarding stall (measured: a third of the op).
   const Int count = numel();
-  infer_shape(shape, this->shape(), count, "view", out.sizes_.data());
+  infer_shape(shape, this->shape(), count, op, out.sizes_.data());
   out.ndim_ = static_cast<int>(shape.size());
   out.offset_ = offset_;
   return compute_view_strides(this->shape(), strides(), out.shape(), count, out.strides_.data());

@@ -50,7 +50,7 @@ Tensor Tensor::view(IntList shape) const {
 
 Tensor Tensor::reshape(IntList shape) const {
   Tensor result(*this, [](const Layout& layout) { return layout; });
-  if (layout_.try_view(shape, result.layout_)) return result;
+  if (layout_.try_view(shape, result.layout_, "reshape")) return result;
   result = clone();
   result.layout_ = result.layout_.view(shape);  // contiguous: always viewable
   return result;

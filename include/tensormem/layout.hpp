@@ -81,8 +81,8 @@ class Layout {
     return try_view(shape, result) ? std::optional<Layout>(result) : std::nullopt;
   }
   // The same, into `out` (unspecified when false; must not be *this): no
-  // Layout temporary to copy.
-  [[nodiscard]] bool try_view(IntList shape, Layout& out) const;
+  // Layout temporary to copy. `op` names the caller in the INVALID_SHAPE message.
+  [[nodiscard]] bool try_view(IntList shape, Layout& out, const char* op = "view") const;
   // try_view or NOT_VIEWABLE naming both shapes and the strides.
   [[nodiscard]] Layout view(IntList shape) const;
   // The shape flatten(start, end) has; whether it is a view is try_view's call.

@@ -439,8 +439,8 @@ test('select, narrow, permute, transpose, unsqueeze, flatten report bad dims and
 test('reshape, view and expand report shape mismatches with both shapes', async (t) => {
   const device = await withDevice(t);
   const m = device.tensor([[1, 2, 3], [4, 5, 6]]);
-  expectError(() => m.reshape([4]), 'INVALID_SHAPE', /shape \[4\] is invalid for a tensor of shape \[2, 3\] \(6 elements\)$/);
-  expectError(() => m.view([4, -1]), 'INVALID_SHAPE', /shape \[4, -1\] is invalid for a tensor of shape \[2, 3\] \(6 elements\)$/);
+  expectError(() => m.reshape([4]), 'INVALID_SHAPE', /^reshape: shape \[4\] is invalid for a tensor of shape \[2, 3\] \(6 elements\)$/);
+  expectError(() => m.view([4, -1]), 'INVALID_SHAPE', /^view: shape \[4, -1\] is invalid for a tensor of shape \[2, 3\] \(6 elements\)$/);
   expectError(() => m.reshape([-1, -1]), 'INVALID_SHAPE', /shape \[-1, -1\] has more than one -1; only one size can be inferred$/);
   expectError(() => m.reshape([-2, 3]), 'INVALID_SHAPE',
               /shape \[-2, 3\] has size -2 at dim 0; sizes must be >= 0 \(or -1 to infer one\)$/);
