@@ -55,6 +55,7 @@ export class Layout {
     this.epoch = rt.epoch;
     this.heap = rt.heap(k);  // detached (length 0) after growth: the slow path replaces it
     this.bool = k === BOOL;
+    this.number = k < INT64;  // set() stores a number as it is (typed arrays convert)
     this.ndim = ndim;
     this.shape = shape;
     this.strides = strides;
@@ -271,24 +272,44 @@ export class Tensor {
   // Indices are numbers: anything else fails, and nothing is coerced (no
   // valueOf), so no user code runs in get or set.
   // Explicit parameters, not rest or `arguments`: no allocation per call.
+  // The slow paths are separate methods, so that get and set stay small
+  // enough to be inlined into the caller's loop. get reads through the index
+  // unchecked by length: a detached heap or an index refused (Infinity)
+  // reads undefined, which sends it to the slow path.
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
     if (m !== undefined && n === m.ndim && m.epoch === m.rt.epoch) {
-      const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.heap;
-      if (at < heap.length) return m.bool ? heap[at] !== 0 : heap[at];
+      const value = m.heap[n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
+      if (value !== undefined) return m.bool ? value !== 0 : value;
     }
+    return this.#getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7);
+  }
+
+  #getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7) {
     const at = this.#locate('get', n, i0, i1, i2, i3, i4, i5, i6, i7);
     const value = this.#rt.heap(this.#k)[at];
     return this.#k === BOOL ? value !== 0 : value;
   }
 
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
+    const m = this.#m;
+    const n = arguments.length - 1;
+    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch && typeof value === 'number' && m.number) {
+      const at = n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3);
+      const heap = m.heap;
+      if (at < heap.length) {
+        heap[at] = value;
+        return;
+      }
+    }
+    this.#setSlow(value, n, i0, i1, i2, i3, i4, i5, i6, i7);
+  }
+
+  #setSlow(value, n, i0, i1, i2, i3, i4, i5, i6, i7) {
     const k = this.#k;
     const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
-    const n = arguments.length - 1;
     if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch) {
       const at = elementAt(m, n, i0, i1, i2, i3);
       const heap = m.heap;
@@ -450,7 +471,15 @@ function writeCountError(n, m) {
   fail('INVALID_SHAPE', `write: ${n} values for a tensor of shape [${m.shape.join(', ')}] (${m.size} elements)`);
 }
 
-// The heap index of an index within the layout's shape (up to 4 dims), or Infinity.
+// The heap index of an index within the layout's shape, or Infinity. at2 is
+// the 2-d case alone: small enough for V8 to inline into get and set, which
+// the switch below is not.
+function at2(m, i0, i1) {
+  return typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0 &&
+      typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < m.d1 ? m.first + i0 * m.s0 + i1 * m.s1 : Infinity;
+}
+
+// Up to 4 dims.
 function elementAt(m, n, i0, i1, i2, i3) {
   switch (n) {
     case 2:
