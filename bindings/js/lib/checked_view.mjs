@@ -12,11 +12,12 @@ import { addressOf, byteLengthOf, isDataLive } from './device_data.mjs';
 // runtime's epoch is `epoch` (a buffer moves only when device.shrink() moves
 // every buffer, which bumps the epoch), and liveness is checked before every
 // use of it.
-export function checkedView(rt, data, k) {
+// It holds no heap view: a view the app keeps must not keep the wasm memory
+// of a disposed device alive.
+export function checkedView(rt, data, k, address) {
   const Type = ARRAY_TYPES[k];
-  const first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
   const length = Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT);
-  return new Proxy({ rt, data, k, first, epoch: rt.epoch, length }, handler);
+  return new Proxy({ rt, data, k, first: address / Type.BYTES_PER_ELEMENT, epoch: rt.epoch, length }, handler);
 }
 
 const DISPOSED_MESSAGE = 'View is no longer valid: buffer has been disposed';

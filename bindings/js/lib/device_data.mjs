@@ -8,6 +8,7 @@ const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 export let addressOf;  // (data, op) => byte address of the buffer, or DISPOSED
 export let isDeviceData;  // (value) => whether it is a DeviceData (no user code runs)
 export let byteLengthOf;  // (data) => its byteLength
+export let dataRuntimeOf;  // (data) => its Runtime
 export let isDataLive;  // (data) => whether it is neither disposed nor of a disposed device
 
 export class DeviceData {
@@ -32,6 +33,7 @@ export class DeviceData {
   static {
     isDeviceData = (value) => value !== null && typeof value === 'object' && #h in value;
     byteLengthOf = (data) => data.#byteLength;
+    dataRuntimeOf = (data) => data.#rt;
     isDataLive = (data) => (data.#state & DISPOSED) === 0 && data.#rt.alive;
     addClass({
       kind: 'DeviceData',

@@ -38,10 +38,12 @@ ownFunctions(createTensor);  // its frame is the package's in a leak report
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
-// the frozen copies. The first four dims are also scalar fields, and the
-// layout holds its dtype's heap view, so the fast paths load no array but
-// the heap. `epoch` is the runtime's when described: addresses are valid only
-// while it is unchanged (device.shrink() moves buffers, shutdown() frees them).
+// the frozen copies. The first four dims are also scalar fields, read by the
+// fast paths. It holds no heap view (the runtime's heaps are replaced after
+// growth and emptied by shutdown(): an object the app keeps must not keep a
+// disposed device's memory alive). `epoch` is the runtime's when described:
+// addresses are valid only while it is unchanged (device.shrink() moves
+// buffers, shutdown() frees them).
 export class Layout {
   constructor(rt, s, b, k) {
     const ndim = s[b + NDIM];
@@ -53,7 +55,7 @@ export class Layout {
     }
     this.rt = rt;
     this.epoch = rt.epoch;
-    this.heap = rt.heap(k);  // detached (length 0) after growth: the slow path replaces it
+    this.k = k;
     this.bool = k === BOOL;
     this.number = k < INT64;  // set() stores a number as it is (typed arrays convert)
     this.ndim = ndim;
@@ -119,7 +121,6 @@ export class Tensor {
     const rt = this.#rt;
     if (m !== undefined && m.epoch === rt.epoch) {
       this.#live(op);
-      if (m.heap.length === 0) m.heap = rt.heap(this.#k);
       return m;
     }
     if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
@@ -280,7 +281,7 @@ export class Tensor {
     const m = this.#m;
     const n = arguments.length;
     if (m !== undefined && n === m.ndim && m.epoch === m.rt.epoch) {
-      const value = m.heap[n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
+      const value = m.rt.heaps[m.k][n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
       if (value !== undefined) return m.bool ? value !== 0 : value;
     }
     return this.#getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7);
@@ -297,7 +298,7 @@ export class Tensor {
     const n = arguments.length - 1;
     if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch && typeof value === 'number' && m.number) {
       const at = n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.heap;
+      const heap = m.rt.heaps[m.k];
       if (at < heap.length) {
         heap[at] = value;
         return;
@@ -312,7 +313,7 @@ export class Tensor {
     const m = this.#m;
     if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch) {
       const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.heap;
+      const heap = m.rt.heaps[k];
       if (at < heap.length) {
         heap[at] = v;
         return;
