@@ -44,7 +44,7 @@ ownFunctions(createTensor);  // its frame is the package's in a leak report
 // disposed device's memory alive). `epoch` is the runtime's when described:
 // addresses are valid only while it is unchanged (device.shrink() moves
 // buffers, shutdown() frees them).
-export class Layout {
+class Layout {
   constructor(rt, s, b, k) {
     const ndim = s[b + NDIM];
     const shape = new Array(ndim);
@@ -268,15 +268,16 @@ export class Tensor {
   // --- element access ----------------------------------------------------------------
   // The fast path: up to 4 dims, non-negative integer indices within the
   // cached shape, a layout of the runtime's epoch (device not disposed or
-  // shrunk since), a heap view not detached (growth). Anything else takes the slow path, which either succeeds
-  // (negative indices, more dims, a grown heap) or throws the runtime's error.
+  // shrunk since), a heap view not detached (growth). Anything else takes the
+  // slow path, which either succeeds (negative indices, more dims, a grown
+  // heap) or throws the runtime's error.
   // Indices are numbers: anything else fails, and nothing is coerced (no
   // valueOf), so no user code runs in get or set.
   // Explicit parameters, not rest or `arguments`: no allocation per call.
   // The slow paths are separate methods, so that get and set stay small
-  // enough to be inlined into the caller's loop. get reads through the index
-  // unchecked by length: a detached heap or an index refused (Infinity)
-  // reads undefined, which sends it to the slow path.
+  // enough to be inlined into the caller's loop. get reads the heap at the
+  // index without comparing it to the heap's length: a detached heap or a
+  // refused index (Infinity) reads undefined, which sends it to the slow path.
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
@@ -484,9 +485,7 @@ function at2(m, i0, i1) {
 function elementAt(m, n, i0, i1, i2, i3) {
   switch (n) {
     case 2:
-      if (typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0 &&
-          typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < m.d1) return m.first + i0 * m.s0 + i1 * m.s1;
-      return Infinity;
+      return at2(m, i0, i1);
     case 1:
       if (typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0) return m.first + i0 * m.s0;
       return Infinity;
