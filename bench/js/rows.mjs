@@ -20,8 +20,9 @@
 // raw column's (N×) is then the share spent in wasm. They depend on the
 // package's internal ABI; when that is not there, they are skipped.
 //
-// Targets (issue 4): maxNs bounds tensormem's time per operation (<=, or < with
-// strict), or minRatio: raw baseline time / tensormem time >= minRatio. No target:
+// Targets (issues 4 and 12): maxNs bounds tensormem's time per operation (<=, or < with
+// strict), minRatio: raw baseline time / tensormem time >= minRatio, or ratios:
+// the named column's time / tensormem time >= min for each. No target:
 // informative.
 
 export const COLUMNS = ['tensormem', 'tfjs', 'ndarray', 'raw'];
@@ -200,7 +201,7 @@ export const ROWS = [
   {
     id: 'reshape',
     title: 'reshape [100,100] → [50,200] + dispose',
-    target: { maxNs: 60 },
+    target: { ratios: [{ column: 'raw', min: 0.5, text: "≤ 2× ndarray's view class" }] },
     variants: {
       tensormem: {
         label: '`m.reshape([50, 200])`, `dispose()`',
@@ -263,7 +264,7 @@ export const ROWS = [
   {
     id: 'slice',
     title: 'slice [100,100] → [50,50] + dispose',
-    target: { maxNs: 80 },
+    target: { ratios: [{ column: 'ndarray', min: 0.5, text: '≤ 2× ndarray lo().hi()' }] },
     variants: {
       tensormem: {
         label: '`m.slice([[25, 75], [25, 75]])` (a view), `dispose()`',
@@ -313,6 +314,7 @@ export const ROWS = [
   {
     id: 'permute',
     title: 'permute [10,20,50] by [2,0,1] + dispose',
+    target: { ratios: [{ column: 'ndarray', min: 0.5, text: '≤ 2× ndarray transpose()' }] },
     variants: {
       tensormem: {
         label: '`t.permute([2, 0, 1])`, `dispose()`',
@@ -351,6 +353,94 @@ export const ROWS = [
           const keep = new Array(8);
           const run = (n) => {
             for (let i = 0; i < n; ++i) keep[i & 7] = a.transpose(2, 0, 1);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'view-chain',
+    title: 'chain of 3 views (slice, transpose, select) of [100,100] + dispose',
+    variants: {
+      tensormem: {
+        label: '`m.slice([[25, 75], [25, 75]]).transpose(0, 1).select(0, 3)`, three `dispose()`',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const specs = [[25, 75], [25, 75]];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const a = m.slice(specs);
+              const b = a.transpose(0, 1);
+              const c = b.select(0, 3);
+              c.dispose();
+              b.dispose();
+              a.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '`a.lo(25, 25).hi(50, 50).transpose(1, 0).pick(3)`',
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = a.lo(25, 25).hi(50, 50).transpose(1, 0).pick(3);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'scope-100-views',
+    title: 'device.scope with 100 reshapes of [100,100] inside, per scope',
+    variants: {
+      tensormem: {
+        label: '`device.scope(() => { 100 × m.reshape([50, 200]) })` (the scope disposes them)',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const shape = [50, 200];
+          const body = () => {
+            for (let j = 0; j < 100; ++j) m.reshape(shape);
+          };
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) device.scope(body);
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: '100 × `ndarray(a.data, [50, 200])`',
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const shape = [50, 200];
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              for (let j = 0; j < 100; ++j) keep[j & 7] = ndarray(a.data, shape);
+            }
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: "100 × `new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class",
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const View = a.constructor;
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              for (let j = 0; j < 100; ++j) keep[j & 7] = new View(a.data, 50, 200, 200, 1, 0);
+            }
             return keep[0].size;
           };
           return { run };
@@ -424,7 +514,7 @@ export const ROWS = [
   {
     id: 'get',
     title: 'get(i, j) on [100,100] float32, per element',
-    target: { maxNs: 5 },
+    target: { ratios: [{ column: 'ndarray', min: 0.5, text: '≤ 2× ndarray get' }] },
     opsPerRun: 10000,
     variants: {
       tensormem: {
@@ -476,6 +566,7 @@ export const ROWS = [
   {
     id: 'set',
     title: 'set(v, i, j) on [100,100] float32, per element',
+    target: { ratios: [{ column: 'ndarray', min: 0.5, text: '≤ 2× ndarray set' }] },
     opsPerRun: 10000,
     variants: {
       tensormem: {
@@ -676,7 +767,7 @@ export const ROWS = [
   {
     id: 'readDataView-x10000',
     title: '10000 × (readDataView of 1 MiB + one access), one unit',
-    target: { maxNs: 1e6, strict: true },
+    target: { ratios: [{ column: 'raw', min: 0.5, text: '≤ 2× raw typed arrays' }] },
     variants: {
       tensormem: {
         label: "10000 × `device.readDataView(data, 'float32')[0]` (checked Proxy)",

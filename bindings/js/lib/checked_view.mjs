@@ -8,12 +8,16 @@ import { ARRAY_TYPES, BOOL, DTYPES, elementOf } from './dtype.mjs';
 import { fail } from './errors.mjs';
 import { addressOf, byteLengthOf, isDataLive } from './device_data.mjs';
 
-// The view's state; `first` is the heap index of element 0 (a buffer never
-// moves while it lives, and liveness is checked before every use of it).
-export function checkedView(rt, data, k) {
+// The view's state; `first` is the heap index of element 0, valid while the
+// runtime's epoch is `epoch` (a buffer moves only when device.shrink() moves
+// every buffer, which bumps the epoch), and liveness is checked before every
+// use of it.
+// It holds no heap view: a view the app keeps must not keep the wasm memory
+// of a disposed device alive.
+export function checkedView(rt, data, k, address) {
   const Type = ARRAY_TYPES[k];
-  const first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
-  return new Proxy({ rt, data, k, first, length: Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT) }, handler);
+  const length = Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT);
+  return new Proxy({ rt, data, k, first: address / Type.BYTES_PER_ELEMENT, epoch: rt.epoch, length }, handler);
 }
 
 const DISPOSED_MESSAGE = 'View is no longer valid: buffer has been disposed';
@@ -40,6 +44,10 @@ function indexOf(key) {
 function locate(view, key, i) {
   if (!isDataLive(view.data)) fail('DISPOSED', DISPOSED_MESSAGE);
   if (!(i >= 0 && i < view.length)) fail('OUT_OF_BOUNDS', `Index ${key} out of bounds for array of length ${view.length}`);
+  if (view.epoch !== view.rt.epoch) {
+    view.first = addressOf(view.data, 'readDataView') / ARRAY_TYPES[view.k].BYTES_PER_ELEMENT;
+    view.epoch = view.rt.epoch;
+  }
   return view.first + i;
 }
 

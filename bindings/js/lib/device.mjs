@@ -1,6 +1,6 @@
 // Device: one runtime with its own wasm instance and memory.
 import { checkedView } from './checked_view.mjs';
-import { DeviceData, addressOf, byteLengthOf, isDeviceData } from './device_data.mjs';
+import { DeviceData, addressOf, byteLengthOf, dataRuntimeOf, isDeviceData } from './device_data.mjs';
 import {
   BOOL, DTYPES, INT64, MAX_DIMS, bytesOf, dtypeIndex, dtypeOfArray, elementOf, isArray, isRevoked, listLength, newElements,
   outsideHeap, typedArrayLength, typedArrayName, typedArraySet, typedElements,
@@ -8,7 +8,7 @@ import {
 import { fail, show } from './errors.mjs';
 import { kernelsOf } from './kernels.mjs';
 import { compiledModule as compileRuntime, instantiate } from './loader.mjs';
-import { INTERNAL, handleOf, idOf, internalsOf, runtimeOf } from './resource.mjs';
+import { INTERNAL, handleOf, idOf, internalsOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { Tensor, createTensor, layoutOf } from './tensor.mjs';
 import { DEVICE_GUARD, fromTransferable } from './transfer.mjs';
@@ -87,7 +87,7 @@ export class Device {
   // An argument that must be this device's DeviceData.
   #data(data, op) {
     if (!isDeviceData(data)) fail('INVALID_ARGUMENT', `${op}: data is ${show(data)}; it must be a DeviceData`);
-    if (runtimeOf(data) !== this.#rt) {
+    if (dataRuntimeOf(data) !== this.#rt) {
       fail('INVALID_ARGUMENT', `${op}: DeviceData #${internalsOf(data).handle(data)} belongs to another device`);
     }
     return data;
@@ -119,9 +119,9 @@ export class Device {
   }
 
   readDataView(data, dtype = 'uint8') {
-    this.#live('readDataView');
-    handleOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
-    return checkedView(this.#rt, data, dtypeIndex(dtype, 'readDataView'));
+    const rt = this.#live('readDataView');
+    const address = addressOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
+    return checkedView(rt, data, dtypeIndex(dtype, 'readDataView'), address);
   }
 
   async readData(data) {

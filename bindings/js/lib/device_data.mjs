@@ -8,6 +8,7 @@ const FIRST_ELEMENT = 3;  // described::kFirstElement in js_runtime.hpp
 export let addressOf;  // (data, op) => byte address of the buffer, or DISPOSED
 export let isDeviceData;  // (value) => whether it is a DeviceData (no user code runs)
 export let byteLengthOf;  // (data) => its byteLength
+export let dataRuntimeOf;  // (data) => its Runtime
 export let isDataLive;  // (data) => whether it is neither disposed nor of a disposed device
 
 export class DeviceData {
@@ -17,6 +18,7 @@ export class DeviceData {
   #state = 0;
   #byteLength;
   #address = -1;  // until first needed
+  #epoch = -1;    // the runtime's epoch when #address was read (see Runtime.epoch)
   notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
@@ -31,6 +33,7 @@ export class DeviceData {
   static {
     isDeviceData = (value) => value !== null && typeof value === 'object' && #h in value;
     byteLengthOf = (data) => data.#byteLength;
+    dataRuntimeOf = (data) => data.#rt;
     isDataLive = (data) => (data.#state & DISPOSED) === 0 && data.#rt.alive;
     addClass({
       kind: 'DeviceData',
@@ -48,10 +51,11 @@ export class DeviceData {
     });
     addressOf = (data, op) => {
       const h = data.#live(op);
-      if (data.#address < 0) {
-        const rt = data.#rt;
+      const rt = data.#rt;
+      if (data.#epoch !== rt.epoch) {
         if (rt.x.tm_describe(h) < 0) rt.raise();
         data.#address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
+        data.#epoch = rt.epoch;
       }
       return data.#address;
     };
@@ -76,6 +80,7 @@ export class DeviceData {
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
     this.#address = -1;
+    this.#epoch = -1;
     release(this, this.#rt, this.#h, state);
   }
 

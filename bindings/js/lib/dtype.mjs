@@ -23,9 +23,11 @@ export function isBigIntDtype(k) {
   return k === INT64 || k === UINT64;
 }
 
+const DTYPE_INDEX = new Map(DTYPES.map((name, k) => [name, k]));  // a Map runs no user code for any key
+
 export function dtypeIndex(dtype, op) {
-  const k = DTYPES.indexOf(dtype);
-  if (k < 0) fail('INVALID_ARGUMENT', `${op}: dtype ${show(dtype)} is not one of ${DTYPES.join(', ')}`);
+  const k = DTYPE_INDEX.get(dtype);
+  if (k === undefined) fail('INVALID_ARGUMENT', `${op}: dtype ${show(dtype)} is not one of ${DTYPES.join(', ')}`);
   return k;
 }
 

@@ -29,6 +29,11 @@ export class Runtime {
     this.x = null;                     // raw exports (tm_*)
     this.memory = null;
     this.alive = true;
+    // Bumped whenever heap addresses cached in JS stop being valid: by
+    // device.shrink() after it moves every buffer into a new instance, and by
+    // shutdown(). Every cached address or Layout records the epoch it was
+    // derived in and is re-derived from the runtime when this differs.
+    this.epoch = 0;
     this.lost = null;                  // why the instance can no longer be trusted (it trapped), or null
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
     this.scratchIndex = 0;             // scratch address / 8
@@ -312,6 +317,7 @@ export class Runtime {
   shutdown() {
     if (!this.alive) return;
     this.alive = false;
+    this.epoch++;
     try {
       if (this.lost === null) this.x?.tm_shutdown();
     } finally {

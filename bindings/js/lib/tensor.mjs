@@ -38,9 +38,14 @@ ownFunctions(createTensor);  // its frame is the package's in a leak report
 
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
-// the frozen copies.
+// the frozen copies. The first four dims are also scalar fields, read by the
+// fast paths. It holds no heap view (the runtime's heaps are replaced after
+// growth and emptied by shutdown(): an object the app keeps must not keep a
+// disposed device's memory alive). `epoch` is the runtime's when described:
+// addresses are valid only while it is unchanged (device.shrink() moves
+// buffers, shutdown() frees them).
 class Layout {
-  constructor(rt, s, b) {
+  constructor(rt, s, b, k) {
     const ndim = s[b + NDIM];
     const shape = new Array(ndim);
     const strides = new Array(ndim);
@@ -49,11 +54,19 @@ class Layout {
       strides[d] = s[b + STRIDES + d];
     }
     this.rt = rt;
+    this.epoch = rt.epoch;
+    this.k = k;
+    this.bool = k === BOOL;
+    this.number = k < INT64;  // set() stores a number as it is (typed arrays convert)
+    this.ndim = ndim;
     this.shape = shape;
     this.strides = strides;
+    this.d0 = shape[0]; this.d1 = shape[1]; this.d2 = shape[2]; this.d3 = shape[3];
+    this.s0 = strides[0]; this.s1 = strides[1]; this.s2 = strides[2]; this.s3 = strides[3];
     this.offset = s[b + OFFSET];
     this.first = s[b + FIRST];  // heap index (in elements) of element [0, ..., 0]
     this.flags = s[b + FLAGS];
+    this.writable = (this.flags & READ_ONLY) === 0;
     this.size = s[b + NUMEL];
     this.shapeOut = Object.freeze(shape.slice());
     this.stridesOut = Object.freeze(strides.slice());
@@ -102,15 +115,16 @@ export class Tensor {
   }
 
   // --- metadata --------------------------------------------------------------
+  // A layout of an older epoch is described again: its addresses may be stale.
   #layout(op = 'tensor') {
     const m = this.#m;
-    if (m !== undefined) {
+    const rt = this.#rt;
+    if (m !== undefined && m.epoch === rt.epoch) {
       this.#live(op);
       return m;
     }
-    const rt = this.#rt;
     if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
-    return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex));
+    return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex, this.#k));
   }
 
   static {
@@ -136,7 +150,7 @@ export class Tensor {
   get strides() { return this.#layout('strides').stridesOut; }
   get offset() { return this.#layout('offset').offset; }
   get size() { return this.#layout('size').size; }
-  get ndim() { return this.#layout('ndim').shape.length; }
+  get ndim() { return this.#layout('ndim').ndim; }
   get isContiguous() { return (this.#layout('isContiguous').flags & CONTIGUOUS) !== 0; }
   get isReadOnly() { return (this.#layout('isReadOnly').flags & READ_ONLY) !== 0; }
 
@@ -253,31 +267,52 @@ export class Tensor {
 
   // --- element access ----------------------------------------------------------------
   // The fast path: up to 4 dims, non-negative integer indices within the
-  // cached shape, a heap view neither detached (growth) nor emptied (device
-  // disposed). Anything else takes the slow path, which either succeeds
-  // (negative indices, more dims, a grown heap) or throws the runtime's error.
+  // cached shape, a layout of the runtime's epoch (device not disposed or
+  // shrunk since), a heap view not detached (growth). Anything else takes the
+  // slow path, which either succeeds (negative indices, more dims, a grown
+  // heap) or throws the runtime's error.
   // Indices are numbers: anything else fails, and nothing is coerced (no
   // valueOf), so no user code runs in get or set.
   // Explicit parameters, not rest or `arguments`: no allocation per call.
+  // The slow paths are separate methods, so that get and set stay small
+  // enough to be inlined into the caller's loop. get reads the heap at the
+  // index without comparing it to the heap's length: a detached heap or a
+  // refused index (Infinity) reads undefined, which sends it to the slow path.
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
-    if (m !== undefined && n === m.shape.length) {
-      const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[this.#k];
-      if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
+    if (m !== undefined && n === m.ndim && m.epoch === m.rt.epoch) {
+      const value = m.rt.heaps[m.k][n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
+      if (value !== undefined) return m.bool ? value !== 0 : value;
     }
+    return this.#getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7);
+  }
+
+  #getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7) {
     const at = this.#locate('get', n, i0, i1, i2, i3, i4, i5, i6, i7);
     const value = this.#rt.heap(this.#k)[at];
     return this.#k === BOOL ? value !== 0 : value;
   }
 
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
+    const m = this.#m;
+    const n = arguments.length - 1;
+    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch && typeof value === 'number' && m.number) {
+      const at = n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3);
+      const heap = m.rt.heaps[m.k];
+      if (at < heap.length) {
+        heap[at] = value;
+        return;
+      }
+    }
+    this.#setSlow(value, n, i0, i1, i2, i3, i4, i5, i6, i7);
+  }
+
+  #setSlow(value, n, i0, i1, i2, i3, i4, i5, i6, i7) {
     const k = this.#k;
     const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
-    const n = arguments.length - 1;
-    if (m !== undefined && n === m.shape.length && (m.flags & READ_ONLY) === 0) {
+    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch) {
       const at = elementAt(m, n, i0, i1, i2, i3);
       const heap = m.rt.heaps[k];
       if (at < heap.length) {
@@ -438,29 +473,39 @@ function writeCountError(n, m) {
   fail('INVALID_SHAPE', `write: ${n} values for a tensor of shape [${m.shape.join(', ')}] (${m.size} elements)`);
 }
 
-// The heap index of an index within the layout's shape (up to 4 dims), or Infinity.
+// The heap index of an index within the layout's shape, or Infinity. at2 is
+// the 2-d case alone: small enough for V8 to inline into get and set, which
+// the switch below is not.
+function at2(m, i0, i1) {
+  return typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0 &&
+      typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < m.d1 ? m.first + i0 * m.s0 + i1 * m.s1 : Infinity;
+}
+
+// Up to 4 dims.
 function elementAt(m, n, i0, i1, i2, i3) {
-  const shape = m.shape;
-  const s = m.strides;
-  let at = m.first;
   switch (n) {
-    case 4:
-      if (!(typeof i3 === 'number' && (i3 >>> 0) === i3 && i3 < shape[3])) return Infinity;
-      at += i3 * s[3];
-      // falls through
-    case 3:
-      if (!(typeof i2 === 'number' && (i2 >>> 0) === i2 && i2 < shape[2])) return Infinity;
-      at += i2 * s[2];
-      // falls through
     case 2:
-      if (!(typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < shape[1])) return Infinity;
-      at += i1 * s[1];
-      // falls through
+      return at2(m, i0, i1);
     case 1:
-      if (!(typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < shape[0])) return Infinity;
-      return at + i0 * s[0];
+      if (typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0) return m.first + i0 * m.s0;
+      return Infinity;
+    case 3:
+      if (typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0 &&
+          typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < m.d1 &&
+          typeof i2 === 'number' && (i2 >>> 0) === i2 && i2 < m.d2) {
+        return m.first + i0 * m.s0 + i1 * m.s1 + i2 * m.s2;
+      }
+      return Infinity;
+    case 4:
+      if (typeof i0 === 'number' && (i0 >>> 0) === i0 && i0 < m.d0 &&
+          typeof i1 === 'number' && (i1 >>> 0) === i1 && i1 < m.d1 &&
+          typeof i2 === 'number' && (i2 >>> 0) === i2 && i2 < m.d2 &&
+          typeof i3 === 'number' && (i3 >>> 0) === i3 && i3 < m.d3) {
+        return m.first + i0 * m.s0 + i1 * m.s1 + i2 * m.s2 + i3 * m.s3;
+      }
+      return Infinity;
     case 0:
-      return at;
+      return m.first;
     default:
       return Infinity;
   }
