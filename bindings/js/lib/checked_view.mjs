@@ -8,12 +8,14 @@ import { ARRAY_TYPES, BOOL, DTYPES, elementOf } from './dtype.mjs';
 import { fail } from './errors.mjs';
 import { addressOf, byteLengthOf, isDataLive } from './device_data.mjs';
 
-// The view's state; `first` is the heap index of element 0 (a buffer never
-// moves while it lives, and liveness is checked before every use of it).
+// The view's state; `first` is the heap index of element 0, read again when
+// device.shrink() has moved the buffers since (rt.epoch); liveness is checked
+// before every use of it.
 export function checkedView(rt, data, k) {
   const Type = ARRAY_TYPES[k];
   const first = addressOf(data, 'readDataView') / Type.BYTES_PER_ELEMENT;
-  return new Proxy({ rt, data, k, first, length: Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT) }, handler);
+  const length = Math.floor(byteLengthOf(data) / Type.BYTES_PER_ELEMENT);
+  return new Proxy({ rt, data, k, first, epoch: rt.epoch, length }, handler);
 }
 
 const DISPOSED_MESSAGE = 'View is no longer valid: buffer has been disposed';
@@ -40,6 +42,10 @@ function indexOf(key) {
 function locate(view, key, i) {
   if (!isDataLive(view.data)) fail('DISPOSED', DISPOSED_MESSAGE);
   if (!(i >= 0 && i < view.length)) fail('OUT_OF_BOUNDS', `Index ${key} out of bounds for array of length ${view.length}`);
+  if (view.epoch !== view.rt.epoch) {
+    view.first = addressOf(view.data, 'checked view') / ARRAY_TYPES[view.k].BYTES_PER_ELEMENT;
+    view.epoch = view.rt.epoch;
+  }
   return view.first + i;
 }
 

@@ -17,6 +17,7 @@ export class DeviceData {
   #state = 0;
   #byteLength;
   #address = -1;  // until first needed
+  #epoch = -1;    // rt.epoch when #address was read: device.shrink() moves buffers
   notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
@@ -48,10 +49,11 @@ export class DeviceData {
     });
     addressOf = (data, op) => {
       const h = data.#live(op);
-      if (data.#address < 0) {
-        const rt = data.#rt;
+      const rt = data.#rt;
+      if (data.#epoch !== rt.epoch) {
         if (rt.x.tm_describe(h) < 0) rt.raise();
         data.#address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
+        data.#epoch = rt.epoch;
       }
       return data.#address;
     };

@@ -49,6 +49,7 @@ class Layout {
       strides[d] = s[b + STRIDES + d];
     }
     this.rt = rt;
+    this.epoch = rt.epoch;  // heap indices hold until device.shrink() moves the buffers (rt.epoch changes)
     this.shape = shape;
     this.strides = strides;
     this.offset = s[b + OFFSET];
@@ -104,7 +105,7 @@ export class Tensor {
   // --- metadata --------------------------------------------------------------
   #layout(op = 'tensor') {
     const m = this.#m;
-    if (m !== undefined) {
+    if (m !== undefined && m.epoch === m.rt.epoch) {
       this.#live(op);
       return m;
     }
@@ -262,7 +263,7 @@ export class Tensor {
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
-    if (m !== undefined && n === m.shape.length) {
+    if (m !== undefined && n === m.shape.length && m.epoch === m.rt.epoch) {
       const at = elementAt(m, n, i0, i1, i2, i3);
       const heap = m.rt.heaps[this.#k];
       if (at < heap.length) return this.#k === BOOL ? heap[at] !== 0 : heap[at];
@@ -277,7 +278,7 @@ export class Tensor {
     const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
     const n = arguments.length - 1;
-    if (m !== undefined && n === m.shape.length && (m.flags & READ_ONLY) === 0) {
+    if (m !== undefined && n === m.shape.length && (m.flags & READ_ONLY) === 0 && m.epoch === m.rt.epoch) {
       const at = elementAt(m, n, i0, i1, i2, i3);
       const heap = m.rt.heaps[k];
       if (at < heap.length) {
