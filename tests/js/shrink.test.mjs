@@ -164,6 +164,20 @@ test('shrink twice keeps everything, and the second finds little to give back', 
   assert.equal(a.get(99999), 299997);
 });
 
+test('a debug device shrinks: creation stacks stay, and the new blocks pass their guard checks', async (t) => {
+  const d = await Device.create({ debug: true });
+  t.after(() => d.dispose());
+  const a = d.tensor(new Uint8Array(1000).map((_, i) => i & 0xff));
+  d.zeros([4 * MiB]).dispose();
+  const stack = d.liveAllocations()[0].stack;
+  d.shrink();
+  assert.equal(d.liveAllocations()[0].stack, stack);
+  assert.equal(a.get(999), 999 & 0xff);
+  a.view()[999] = 1;  // within bounds: the guard bytes stay intact
+  a.dispose();
+  assert.equal(d.getMemoryStats().guardViolations, 0);
+});
+
 test('shrink inside a scope: the scope still disposes what it created, and keeps what it returns', async (t) => {
   const d = await Device.create();
   t.after(() => d.dispose());

@@ -56,7 +56,11 @@ export function shrink(rt, options = {}) {
   const start = performance.now();
   const old = { x: rt.x, memory: rt.memory };
   const heapBefore = old.memory.buffer.byteLength;
-  if (old.x.tm_export_images() < 0) rt.raise();
+  if (old.x.tm_export_images() < 0) {
+    const error = rt.lastError();
+    old.x.tm_drop_images();
+    throw error;
+  }
   const s = rt.scratch();
   const b = rt.scratchIndex;
   const images = [{ address: s[b], bytes: s[b + 1] }, { address: s[b + 2], bytes: s[b + 3] }];
