@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -134,6 +136,80 @@ TEST(JsRuntime, ClearReleasesEveryObjectAndBuffer) {
   EXPECT_EQ(rt.storage().stats().live_buffers, 0U);
   EXPECT_EQ(rt.live_data() + rt.live_tensors(), 0U);
   EXPECT_EQ(rt.entries().live(), 0U);
+}
+
+// device.shrink(): the objects and buffers of one runtime rebuilt in another.
+// Copies each moved buffer's bytes, as the JS layer does between memories.
+std::vector<MovedBuffer> move_into(Runtime& from, Runtime& to) {
+  const std::vector<std::byte> storage_image = export_image(from.storage());
+  const std::vector<MovedBuffer> moved = to.restore(storage_image, from.export_entries());
+  for (const MovedBuffer& m : moved) {
+    std::memcpy(m.to, reinterpret_cast<const void*>(static_cast<std::uintptr_t>(m.from)), m.size);
+  }
+  return moved;
+}
+
+TEST(JsRuntime, RestoredObjectsKeepHandlesIdsLayoutsReadOnlyAndValues) {
+  Runtime old({});
+  const double base = old.adopt(Tensor::from_data<float>(old.storage(), {2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6}),
+                                false);
+  const double transposed = old.adopt(old.tensor(base).transpose(0, 1), false);
+  const double locked = old.adopt(old.tensor(base).as_read_only().select(0, 1), false);
+  const double broadcast = old.adopt(old.tensor(base).select(0, 0).unsqueeze(0).expand({4, 3}), false);
+  const double data = old.adopt(Tensor::zeros(old.storage(), {16}, DType::kUint8), true);
+  const double gone = old.adopt(Tensor::zeros(old.storage(), {8}), false);
+  old.release(gone);
+
+  Runtime moved({});
+  EXPECT_EQ(move_into(old, moved).size(), 2U);
+  EXPECT_EQ(moved.live_data(), 1U);
+  EXPECT_EQ(moved.live_tensors(), 4U);
+  EXPECT_EQ(moved.storage().stats().live_buffers, 2U);
+  EXPECT_EQ(moved.entries().get(unpack(transposed)).id, 2U);
+  const Tensor& t = moved.tensor(transposed);
+  EXPECT_EQ(t.shape()[0], 3);
+  EXPECT_EQ(t.at<float>({2, 1}), 6.0F);
+  EXPECT_TRUE(moved.tensor(locked).is_read_only());
+  EXPECT_TRUE(moved.tensor(broadcast).is_read_only());
+  EXPECT_FALSE(moved.tensor(base).is_read_only());
+  EXPECT_EQ(moved.tensor(locked).at<float>({2}), 6.0F);
+  EXPECT_EQ(moved.tensor(data).numel(), 16);
+  EXPECT_TM_ERROR((void)moved.tensor(gone), ErrorCode::kDisposed,
+                  "object #5 (generation 1) was released; current generation is 2");
+  // Each buffer is held by its entries only: releasing them all frees it.
+  EXPECT_EQ(moved.storage().use_count(moved.tensor(base).buffer()), 4U);
+  for (const double h : {base, transposed, locked, broadcast, data}) moved.release(h);
+  EXPECT_EQ(moved.storage().stats().live_buffers, 0U);
+  // Ids continue after the last one issued.
+  (void)moved.adopt(Tensor::zeros(moved.storage(), {1}), false);
+  EXPECT_EQ(moved.mailbox()[mailbox::kCreatedId], 7.0);
+}
+
+TEST(JsRuntime, RestoreRefusesAUsedRuntimeAndABadEntryImage) {
+  Runtime old({});
+  (void)old.adopt(Tensor::zeros(old.storage(), {4}), false);
+  const std::vector<std::byte> storage_image = export_image(old.storage());
+  std::vector<std::byte> entries = old.export_entries();
+
+  Runtime used({});
+  (void)used.adopt(Tensor::zeros(used.storage(), {1}), false);
+  EXPECT_TM_ERROR_HAS((void)used.restore(storage_image, entries), ErrorCode::kInvalidArgument,
+                      "this runtime has created objects");
+
+  entries.back() ^= std::byte{1};
+  Runtime target({});
+  EXPECT_TM_ERROR_HAS((void)target.restore(storage_image, entries), ErrorCode::kInvalidArgument, "entry image");
+  EXPECT_EQ(target.storage().stats().live_buffers, 0U);
+}
+
+TEST(JsRuntime, RestoreRefusesAStorageImageWhoseReferencesNoEntryHolds) {
+  Runtime old({});
+  const double a = old.adopt(Tensor::zeros(old.storage(), {4}), false);
+  old.storage().retain(old.tensor(a).buffer());  // a reference no entry holds
+  Runtime target({});
+  EXPECT_TM_ERROR_HAS((void)move_into(old, target), ErrorCode::kInvalidArgument,
+                      "had 2 references in the storage image, but 1 objects hold it");
+  old.storage().release(old.tensor(a).buffer());
 }
 
 }  // namespace

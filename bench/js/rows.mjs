@@ -765,6 +765,78 @@ export const ROWS = [
     },
   },
   {
+    id: 'shrink',
+    title: 'device.shrink() with 16 MiB live, vs TypedArray.set of 16 MiB between two wasm memories, one unit',
+    bytesPerOp: 16 * MIB,
+    variants: {
+      tensormem: {
+        label: '`device.shrink()` (a new instance, the images, one copy per buffer)',
+        setup({ device }) {
+          const live = device.zeros([4 * MIB]);
+          const run = (n) => {
+            let moved = 0;
+            for (let i = 0; i < n; ++i) moved += device.shrink().bytesMoved;
+            return moved;
+          };
+          return { run, teardown: () => live.dispose() };
+        },
+      },
+      raw: {
+        label: '`to.set(from)`, two 16 MiB `WebAssembly.Memory` buffers',
+        setup() {
+          const pages = (16 * MIB) / 65536;
+          const from = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+          const to = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+          from.fill(7);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) to.set(from);
+            return to[n & 1023];
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
+    id: 'shrink-vs-fresh-copy',
+    title: 'device.shrink() with 16 MiB live, vs TypedArray.set of 16 MiB into a new wasm memory each time, one unit',
+    bytesPerOp: 16 * MIB,
+    variants: {
+      tensormem: {
+        label: '`device.shrink()`',
+        setup({ device }) {
+          const live = device.zeros([4 * MIB]);
+          const run = (n) => {
+            let moved = 0;
+            for (let i = 0; i < n; ++i) moved += device.shrink().bytesMoved;
+            return moved;
+          };
+          return { run, teardown: () => live.dispose() };
+        },
+      },
+      raw: {
+        label: '`new WebAssembly.Memory`, `grow` to 16 MiB, `set(from)`: the pages are new, as in a shrink',
+        setup() {
+          const pages = (16 * MIB) / 65536;
+          const from = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+          from.fill(7);
+          const run = (n) => {
+            let s = 0;
+            for (let i = 0; i < n; ++i) {
+              const memory = new WebAssembly.Memory({ initial: 16, maximum: 32768 });
+              memory.grow(pages);
+              const to = new Uint8Array(memory.buffer);
+              to.set(from);
+              s += to[i & 1023];
+            }
+            return s;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
     id: 'readDataView-x10000',
     title: '10000 × (readDataView of 1 MiB + one access), one unit',
     target: { ratios: [{ column: 'raw', min: 0.5, text: '≤ 2× raw typed arrays' }] },

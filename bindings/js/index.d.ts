@@ -143,6 +143,16 @@ export interface DeviceOptions {
   /** Debug mode: creation stacks in liveAllocations() and leak warnings, poisoned freed blocks, guard bytes. Default false. */
   debug?: boolean;
   /**
+   * Shrink the device by itself (see `device.shrink()`): after a dispose or compact
+   * leaves the wasm heap at least `minBytes` (default 64 MiB) and more than `ratio`
+   * (default 4) times the bytes of live blocks, it shrinks at the next microtask,
+   * never inside another call. A shrink that fails there leaves the device as it
+   * was and is reported with console.warn. Default: none.
+   * @throws {TensorMemError} INVALID_ARGUMENT (from Device.create) for a ratio that is not a
+   *   finite number above 1 or a minBytes that is not a non-negative integer.
+   */
+  autoShrink?: AutoShrinkOptions | null;
+  /**
    * Where the .wasm file is. Default: `new URL('../tensormem.wasm', import.meta.url)`,
    * next to the package, which bundlers that understand that pattern (Vite, webpack 5)
    * emit with the bundle. A URL object is used as it is; a string that is an absolute
@@ -158,7 +168,42 @@ export interface DeviceOptions {
   locateFile?: (file: string) => string | URL;
 }
 
-/** Every counter of a device's pool, from `device.getMemoryStats()`. */
+/** The `autoShrink` option of `Device.create()`. */
+export interface AutoShrinkOptions {
+  /** Shrink when the heap is more than this many times the bytes of live blocks. Default 4. */
+  ratio?: number;
+  /** ... and at least this many bytes. Default 64 MiB. */
+  minBytes?: number;
+}
+
+/** Options of `device.shrink()`. */
+export interface ShrinkOptions {
+  /** Refuse (OUT_OF_MEMORY, device unchanged) if the new heap would need more bytes than this. Default: no cap but the wasm heap's 2 GiB. */
+  maxHeapBytes?: number;
+}
+
+/** What `device.shrink()` did. */
+export interface ShrinkResult {
+  /** wasmHeapBytes before. */
+  heapBefore: number;
+  /** wasmHeapBytes after: at most the live blocks, the runtime's start-up heap, the images and 1 MiB of headroom. */
+  heapAfter: number;
+  /** Bytes of live buffers copied into the new memory. */
+  bytesMoved: number;
+  /** Milliseconds the whole move took. */
+  ms: number;
+}
+
+/**
+ * Every counter of a device's pool, from `device.getMemoryStats()`. After
+ * `device.shrink()`: liveBuffers, liveData, liveTensors, bytesRequested, maxMemory
+ * and leaksReclaimed are the same; peakBytesInUse and peakBytesReserved keep their
+ * highs; compactions, bytesReleased, failedAllocations, guardViolations and
+ * failedReleases carry over; the rest count the new pool from the move on
+ * (bytesInUse and totalAllocated: one block per live buffer; bytesCached,
+ * freeCount, poolHits 0; allocCount and poolMisses one per live buffer);
+ * wasmHeapBytes is the new heap's.
+ */
 export interface MemoryStats {
   /** Bytes reserved by the pool from the wasm heap: in use plus cached. */
   totalAllocated: number;
@@ -200,7 +245,7 @@ export interface MemoryStats {
   failedReleases: number;
   /** Objects freed by the FinalizationRegistry because they were garbage-collected undisposed. */
   leaksReclaimed: number;
-  /** Size of the wasm linear memory (it grows, never shrinks). */
+  /** Size of the wasm linear memory (it grows, and only `device.shrink()` gives it back). */
   wasmHeapBytes: number;
 }
 
@@ -672,6 +717,17 @@ export class Device {
    * @throws {TensorMemError} DISPOSED.
    */
   compact(): number;
+  /**
+   * Gives wasm memory back: moves every live buffer and object into a new wasm
+   * instance sized for what is live, then drops the old instance and its memory.
+   * Every DeviceData, Tensor, view and checked view keeps its id and values; a
+   * handle disposed before stays disposed. Typed arrays from `view()` are
+   * detached, as after growth. Costs a copy of every live byte.
+   * @throws {TensorMemError} OUT_OF_MEMORY naming the bytes needed when the new
+   *   instance cannot be made or would exceed `maxHeapBytes` (the device is then
+   *   unchanged and usable); INVALID_ARGUMENT for bad options; DISPOSED.
+   */
+  shrink(options?: ShrinkOptions): ShrinkResult;
   /** Frees everything this device holds; later use throws DISPOSED. Idempotent. */
   dispose(): void;
   /** The same as dispose(), for `using`. */

@@ -8,7 +8,9 @@
 //    collection reclaims them, late, and counts them (run with
 //    node --expose-gc to watch it happen).
 // 3. The right way: dispose, try/finally (what TypeScript's `using` compiles
-//    to) and device.scope(): wasm memory and live buffers stay flat.
+//    to) and device.scope(): wasm memory and live buffers stay flat. Then one
+//    big file grows the heap, and device.shrink() gives that memory back
+//    once it is disposed, while the current file's tensor keeps working.
 // 4. A runaway leak meets maxMemory: a MEMORY_LIMIT error, and the app recovers.
 // 5. Stale views: a disposed buffer or view throws DISPOSED instead of
 //    reading freed memory; the raw fast array goes stale when memory grows.
@@ -243,6 +245,25 @@ async function rightWay() {
   });
   console.log(`  wasm heap: ${runs.map((r) => `${mib(r.bytes)} (loads ${r.first}-${r.last})`).join(', ')}`);
   expect(runs.at(-1).first <= LOADS / 2, 'the heap is flat over the second half of the loads');
+
+  // One big file (40 MiB) grows the heap, which never shrinks by itself; once
+  // it is done with, device.shrink() moves what is live into a right-sized
+  // instance and drops the old memory. The app's tensor keeps its id and values.
+  const last = await load(device, LOADS + 1);
+  const kept = last.samples;
+  last.data.dispose();
+  const before = analyses['device.scope'](device, kept);
+  const big = device.createDataWithBuffer(new Float32Array(10 * MiB));
+  const peak = show(device, 'a 40 MiB file loaded beside it').wasmHeapBytes;
+  device.disposeData(big);
+  show(device, 'the big file disposed: the heap stays');
+  const shrunk = device.shrink();
+  const after = show(device, `device.shrink(): ${mib(shrunk.bytesMoved)} moved`);
+  const same = analyses['device.scope'](device, kept);
+  console.log(`  wasm heap ${mib(shrunk.heapBefore)} -> ${mib(shrunk.heapAfter)}; ${describe(LOADS + 1, same)}, as before`);
+  expect(after.wasmHeapBytes < peak / 4 && same.rms === before.rms && same.peak === before.peak,
+    'shrink gives the big file\'s memory back and keeps the live file');
+  kept.dispose();
   device.dispose();
 }
 

@@ -141,7 +141,8 @@ test('Device.create reads each option once; a revoked Proxy as options is INVALI
   }
   const device = await Device.create(options);
   assert.deepEqual(Object.values(reads), [1, 1, 1, 1, 1, 1, 1]);
-  assert.deepEqual(device.options, { maxMemory: 64 * 1024 * 1024, compactThreshold: 0.5, autoCompact: false, debug: false });
+  assert.deepEqual(device.options, { maxMemory: 64 * 1024 * 1024, compactThreshold: 0.5, autoCompact: false, debug: false,
+    autoShrink: null });
   device.dispose();
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();

@@ -28,7 +28,7 @@ function checkInvariants(s) {
 test('a new device reports every stats field, empty, with the default limit and options', async (t) => {
   const device = await withDevice(t);
   assert.deepEqual({ ...device.options },
-                   { maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false });
+                   { maxMemory: 256 * MiB, compactThreshold: 0.8, autoCompact: true, debug: false, autoShrink: null });
   assert.equal(device.isDisposed, false);
   const s = device.getMemoryStats();
   checkInvariants(s);
@@ -43,7 +43,7 @@ test('a new device reports every stats field, empty, with the default limit and 
 test('options are reported as given; maxMemory Infinity means no limit', async (t) => {
   const device = await withDevice(t, { maxMemory: Infinity, compactThreshold: 0.5, autoCompact: false, debug: true });
   assert.deepEqual({ ...device.options },
-                   { maxMemory: Infinity, compactThreshold: 0.5, autoCompact: false, debug: true });
+                   { maxMemory: Infinity, compactThreshold: 0.5, autoCompact: false, debug: true, autoShrink: null });
   assert.equal(device.getMemoryStats().maxMemory, Infinity);
   checkInvariants(device.getMemoryStats());
 });

@@ -10,6 +10,7 @@ import { kernelsOf } from './kernels.mjs';
 import { compiledModule as compileRuntime, instantiate } from './loader.mjs';
 import { INTERNAL, handleOf, idOf, internalsOf } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
+import { checkAutoShrink, queueAutoShrink, shrink } from './shrink.mjs';
 import { Tensor, createTensor, layoutOf } from './tensor.mjs';
 import { DEVICE_GUARD, fromTransferable } from './transfer.mjs';
 
@@ -30,6 +31,7 @@ function checkOptions(options) {
     }
     resolved[key] = value;
   }
+  resolved.autoShrink = checkAutoShrink(options.autoShrink);
   return Object.freeze(resolved);
 }
 
@@ -56,6 +58,7 @@ export class Device {
     const device = new Device(INTERNAL);
     const rt = new Runtime(device, resolved);
     rt.start(await instantiate(source, rt), resolved);
+    rt.autoShrink = resolved.autoShrink;
     device.#options = resolved;
     device.#rt = rt;
     try {
@@ -289,7 +292,17 @@ export class Device {
     const rt = this.#live('performIntensiveCleanup');
     const released = rt.x.tm_compact();
     if (released < 0) rt.raise();
+    if (rt.autoShrink !== null) queueAutoShrink(rt);
     return released;
+  }
+
+  /**
+   * Gives wasm memory back: moves every live buffer and object into a new
+   * instance sized for what is live (docs/memory-model.md), keeping every
+   * handle, id and value. { heapBefore, heapAfter, bytesMoved, ms }.
+   */
+  shrink(options = {}) {
+    return shrink(this.#live('shrink'), options);
   }
 
   compact() {

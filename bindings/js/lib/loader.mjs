@@ -195,9 +195,25 @@ function wasi(host) {
  */
 export async function instantiate(options, host) {
   const module = await compiledModule(options);
+  return started(module, await WebAssembly.instantiate(module, imports(host)), host);
+}
+
+/**
+ * Another instance of a compiled module, synchronously (device.shrink()):
+ * as instantiate() does. Throws what the engine throws when it cannot make
+ * the instance or its memory.
+ */
+export function instantiateSync(module, host) {
+  return started(module, new WebAssembly.Instance(module, imports(host)), host);
+}
+
+function imports(host) {
   const env = {};
   for (const [name, make] of Object.entries(ENV)) env[name] = make(host);
-  const instance = await WebAssembly.instantiate(module, { env, wasi_snapshot_preview1: wasi(host) });
+  return { env, wasi_snapshot_preview1: wasi(host) };
+}
+
+function started(module, instance, host) {
   const x = instance.exports;
   host.memory = x.memory;
   const abi = x.tm_abi();

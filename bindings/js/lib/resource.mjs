@@ -6,6 +6,7 @@
 // of a derived class with private fields ~40 ns slower than one of a flat
 // class (measured), and objects are made on every view op.
 import { fail } from './errors.mjs';
+import { queueAutoShrink } from './shrink.mjs';
 import { GUARD_KEY } from './transfer.mjs';
 
 // Only the package constructs objects.
@@ -53,6 +54,7 @@ export function release(object, rt, h, state) {
   rt.untrack(object, h);
   if ((state & REGISTERED) !== 0) rt.registry.unregister(object);
   if (rt.x.tm_release(h) < 0) rt.raise();
+  if (rt.autoShrink !== null) queueAutoShrink(rt);
 }
 
 // Registration with the FinalizationRegistry (deferred: see Runtime.track); the new state.

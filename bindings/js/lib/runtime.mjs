@@ -25,6 +25,7 @@ const DISPOSED_EXPORTS = new Proxy(Object.freeze({}), {
 export class Runtime {
   constructor(device, options) {
     this.device = device;
+    this.options = options;            // Device.create's, resolved: a new instance after shrink() starts with them
     this.module = null;                // the compiled WebAssembly.Module
     this.x = null;                     // raw exports (tm_*)
     this.memory = null;
@@ -36,6 +37,8 @@ export class Runtime {
     this.epoch = 0;
     this.lost = null;                  // why the instance can no longer be trusted (it trapped), or null
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
+    this.autoShrink = null;            // { ratio, minBytes } (Device.create's autoShrink), or null
+    this.shrinkQueued = false;
     this.scratchIndex = 0;             // scratch address / 8
     this.mailboxIndex = 0;             // mailbox address / 8
     this.localBuffer = null;           // see borrowLocal()

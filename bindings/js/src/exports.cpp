@@ -32,6 +32,10 @@ constexpr double kAbi = 2;
 
 std::unique_ptr<Runtime> g_runtime;
 std::vector<std::string> g_signatures;  // one JSON signature per registered kernel
+// device.shrink(): the images this instance exported (storage, entries), or
+// those copied in for tm_restore; and the moves tm_restore returns.
+std::vector<std::byte> g_images[2];
+std::vector<double> g_moves;
 
 // The last error, in fixed storage: recording must work when the heap is full.
 ErrorCode g_last_code = ErrorCode::kInvalidArgument;
@@ -375,6 +379,74 @@ EMSCRIPTEN_KEEPALIVE double tm_copy(double dst, double src) {
 
 EMSCRIPTEN_KEEPALIVE double tm_compact() {
   return run([](Runtime& rt) { return rt.storage().compact(); });
+}
+
+// --- device.shrink(): moving to a new instance (see lib/shrink.mjs) ---------------
+
+// In the old instance: the storage image and the entry image, kept until
+// tm_drop_images(). Scratch: [storage address, bytes, entries address, bytes,
+// bytes of blocks the new instance's storage needs (block_bytes_needed)].
+EMSCRIPTEN_KEEPALIVE double tm_export_images() {
+  return run([](Runtime& rt) {
+    g_images[0] = export_image(rt.storage());
+    g_images[1] = rt.export_entries();
+    const StorageImage decoded = decode_storage_image(g_images[0]);
+    double* s = rt.scratch();
+    for (int i = 0; i < 2; ++i) {
+      s[2 * i] = static_cast<double>(reinterpret_cast<std::uintptr_t>(g_images[i].data()));
+      s[2 * i + 1] = static_cast<double>(g_images[i].size());
+    }
+    s[4] = static_cast<double>(block_bytes_needed(decoded, rt.storage().options()));
+    return 0;
+  });
+}
+
+// In the new instance: room for image `which` (0 storage, 1 entries) of
+// `bytes` bytes, for JS to copy it in; its address.
+EMSCRIPTEN_KEEPALIVE double tm_image_room(double which, double bytes) {
+  return run([&](Runtime&) {
+    const std::int64_t n = Runtime::to_int(bytes, "shrink", "image bytes");
+    if ((which != 0 && which != 1) || n < 0) {
+      detail::raise(ErrorCode::kInvalidArgument, "shrink: no image {} of {} bytes", which, n);
+    }
+    try {
+      g_images[static_cast<int>(which)].resize(static_cast<std::size_t>(n));
+    } catch (const std::bad_alloc&) {
+      detail::raise(ErrorCode::kOutOfMemory, "shrink: the new instance could not hold an image of {} bytes", n);
+    }
+    return reinterpret_cast<std::uintptr_t>(g_images[static_cast<int>(which)].data());
+  });
+}
+
+// In the new instance, after both images were copied in: rebuilds the old
+// runtime's buffers and objects (Runtime::restore). Returns the number of
+// moves; their address in scratch[0]: per live buffer {from, to, size} (old
+// address, new address, bytes), for JS to copy between the two memories.
+EMSCRIPTEN_KEEPALIVE double tm_restore() {
+  return run([](Runtime& rt) {
+    const std::vector<MovedBuffer> moved = rt.restore(g_images[0], g_images[1]);
+    g_images[0] = std::vector<std::byte>();
+    g_images[1] = std::vector<std::byte>();
+    try {
+      g_moves.resize(moved.size() * 3);
+    } catch (const std::bad_alloc&) {
+      detail::raise(ErrorCode::kOutOfMemory, "shrink: could not list the moves of {} buffers", moved.size());
+    }
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+      g_moves[3 * i] = static_cast<double>(moved[i].from);
+      g_moves[3 * i + 1] = static_cast<double>(reinterpret_cast<std::uintptr_t>(moved[i].to));
+      g_moves[3 * i + 2] = static_cast<double>(moved[i].size);
+    }
+    rt.scratch()[0] = static_cast<double>(reinterpret_cast<std::uintptr_t>(g_moves.data()));
+    return moved.size();
+  });
+}
+
+// Frees the images and the list of moves, in either instance.
+EMSCRIPTEN_KEEPALIVE void tm_drop_images() {
+  g_images[0] = std::vector<std::byte>();
+  g_images[1] = std::vector<std::byte>();
+  g_moves = std::vector<double>();
 }
 
 // --- structured values ------------------------------------------------------------

@@ -14,8 +14,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <tensormem/tensormem.hpp>
 
@@ -63,6 +65,63 @@ inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kFla
                      kStrides = 6 + kMaxDims;
 inline constexpr int kContiguous = 1, kReadOnly = 2;
 }  // namespace described
+
+// ---- the entry image (device.shrink) -----------------------------------------
+// The one place that knows what an entry holds, as bytes: an entry table's
+// image (storage_image.hpp) with this record per live entry, and one counter,
+// the last id issued. Read-only travels as a flag: a view made read-only by
+// as_read_only() shows it in no layout.
+inline constexpr std::uint32_t kEntryImageTag = image_tag("JSEN");
+
+struct EntryRecord {
+  std::uint32_t id = 0;
+  bool is_data = false;
+  bool read_only = false;
+  DType dtype = DType::kUint8;
+  int ndim = 0;
+  BufferHandle buffer;
+  std::int64_t offset = 0;
+  std::int64_t shape[kMaxDims] = {};
+  std::int64_t strides[kMaxDims] = {};
+};
+
+inline void write_entry(ImageWriter& out, const Entry& entry) {
+  const Tensor& t = entry.tensor;
+  out.u32(entry.id);
+  out.u8(entry.is_data ? 1 : 0);
+  out.u8(t.is_read_only() ? 1 : 0);
+  out.u8(static_cast<std::uint8_t>(t.dtype()));
+  out.u8(static_cast<std::uint8_t>(t.ndim()));
+  out.u32(t.buffer().index());
+  out.u32(t.buffer().generation());
+  out.i64(t.offset());
+  for (const std::int64_t n : t.shape()) out.i64(n);
+  for (const std::int64_t n : t.strides()) out.i64(n);
+}
+
+inline EntryRecord read_entry(ImageReader& in) {
+  EntryRecord r;
+  r.id = in.u32("id");
+  const std::uint8_t is_data = in.u8("is_data");
+  const std::uint8_t read_only = in.u8("read_only");
+  const std::uint8_t dtype = in.u8("dtype");
+  const std::uint8_t ndim = in.u8("ndim");
+  if (is_data > 1) in.fail(fmt::format("is_data is {}; it must be 0 or 1", is_data));
+  if (read_only > 1) in.fail(fmt::format("read_only is {}; it must be 0 or 1", read_only));
+  if (dtype >= kDTypeCount) in.fail(fmt::format("dtype {} is not one of the {} dtypes", dtype, kDTypeCount));
+  if (ndim > kMaxDims) in.fail(fmt::format("ndim is {}; at most {}", ndim, kMaxDims));
+  if (r.id == 0) in.fail("id is 0; ids start at 1");
+  r.is_data = is_data != 0;
+  r.read_only = read_only != 0;
+  r.dtype = static_cast<DType>(dtype);
+  r.ndim = ndim;
+  const std::uint32_t index = in.u32("buffer index");
+  r.buffer = BufferHandle{index, in.u32("buffer generation")};
+  r.offset = in.i64("offset");
+  for (int d = 0; d < ndim; ++d) r.shape[d] = in.i64("shape");
+  for (int d = 0; d < ndim; ++d) r.strides[d] = in.i64("strides");
+  return r;
+}
 
 class Runtime {
  public:
@@ -116,6 +175,73 @@ class Runtime {
       entries_.erase_resolved(handle);
     });
     live_data_ = live_tensors_ = 0;
+  }
+
+  // ---- device.shrink: the move to another instance ----
+  // The entry image (see write_entry); the storage's is export_image(storage()).
+  [[nodiscard]] std::vector<std::byte> export_entries() const {
+    const std::uint64_t counters[] = {next_id_};
+    return encode_table_image(
+        entries_, kEntryImageTag, [](ImageWriter& out, Handle, const Entry& entry) { write_entry(out, entry); },
+        counters);
+  }
+
+  // In a runtime that has created nothing: another instance's buffers (their
+  // blocks; the caller copies the bytes to each MovedBuffer) and entries, with
+  // the same handles and ids. Each entry's tensor is rebuilt over its buffer
+  // from the image's layout, then the references restore_image carried are
+  // released, so each buffer is held by exactly its entries, as before.
+  // INVALID_ARGUMENT for a bad image or a used runtime; what restore_image
+  // and Tensor::from_buffer throw otherwise. On error this runtime is to be
+  // discarded (the caller drops the instance).
+  std::vector<MovedBuffer> restore(std::span<const std::byte> storage_image, std::span<const std::byte> entry_image) {
+    if (entries_.slot_count() != 0 || next_id_ != 0) {
+      detail::raise(ErrorCode::kInvalidArgument, "restore: this runtime has created objects ({} slots)",
+                    entries_.slot_count());
+    }
+    auto image = decode_table_image<EntryTable>(entry_image, "entry image", kEntryImageTag, 1, read_entry);
+    if (image.counters[0] > 0xFFFFFFFFU) {
+      detail::raise(ErrorCode::kInvalidArgument, "entry image: last id {} does not fit 32 bits", image.counters[0]);
+    }
+    std::vector<MovedBuffer> moved = restore_image(storage_, storage_image);
+    std::vector<std::uint32_t> carried;
+    carried.reserve(moved.size());
+    for (const MovedBuffer& m : moved) carried.push_back(storage_.use_count(m.handle));
+    std::vector<Entry> live;
+    live.reserve(image.live.size());
+    std::size_t data = 0;
+    for (const auto& [handle, r] : image.live) {
+      Tensor t = Tensor::from_buffer(storage_, r.buffer, r.dtype, IntList{r.shape, static_cast<std::size_t>(r.ndim)},
+                                     IntList{r.strides, static_cast<std::size_t>(r.ndim)}, r.offset);
+      if (t.is_read_only() && !r.read_only) {
+        detail::raise(ErrorCode::kInvalidArgument, "entry image: object #{} is writable, but its layout may alias",
+                      r.id);
+      }
+      if (r.read_only && !t.is_read_only()) t = t.as_read_only();
+      if (r.id > image.counters[0]) {
+        detail::raise(ErrorCode::kInvalidArgument, "entry image: object id {} is past the last id issued ({})", r.id,
+                      image.counters[0]);
+      }
+      data += r.is_data ? 1 : 0;
+      live.push_back(Entry{std::move(t), r.id, r.is_data});
+    }
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+      const std::uint32_t held = storage_.use_count(moved[i].handle) - carried[i];
+      if (held != carried[i]) {
+        detail::raise(ErrorCode::kInvalidArgument,
+                      "restore: buffer #{} (generation {}) had {} references in the storage image, but {} objects "
+                      "hold it in the entry image",
+                      moved[i].handle.index(), moved[i].handle.generation(), carried[i], held);
+      }
+    }
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+      for (std::uint32_t k = 0; k < carried[i]; ++k) storage_.release(moved[i].handle);
+    }
+    entries_ = EntryTable::restore(image.slots, std::move(live));
+    next_id_ = static_cast<std::uint32_t>(image.counters[0]);
+    live_data_ = data;
+    live_tensors_ = image.live.size() - data;
+    return moved;
   }
 
   // An integer argument from JavaScript; INVALID_ARGUMENT names the value.

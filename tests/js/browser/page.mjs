@@ -10,6 +10,9 @@
 //            once (Device.compile) and posts the module to a module worker, which
 //            makes its own Device; tensors go both ways as transferable copies,
 //            and posting a tensor itself is a TensorMemError
+//   shrink   device.shrink() after a 512 MiB peak: 32 MiB of survivors (views,
+//            dtypes, a read-only expand, a kept object, a checked view) move to a
+//            right-sized instance with their ids and values; stale stays stale
 // The result ({ mode, version, checks, stats } or { mode, error }) goes to
 // window.__tensormem and into the page.
 import { Device, TensorMemError, version } from '/pkg/index.mjs';
@@ -128,6 +131,65 @@ async function kernelScenario() {
   return { version, checks, stats };
 }
 
+async function shrinkScenario() {
+  const checks = [];
+  const check = (name, ok, detail) => checks.push(ok ? { name, ok: true } : { name, ok: false, detail: String(detail) });
+  const MiB = 1 << 20;
+  const checksum = (array) => {
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return h >>> 0;
+  };
+  const device = await Device.create({ maxMemory: Infinity });
+  const dtypes = ['float32', 'int32', 'uint8', 'float64'];
+  const all = [];
+  for (let i = 0; i < 64; i++) {  // 64 x 8 MiB
+    const dtype = dtypes[i % 4];
+    const x = device.empty([1024, (8 * MiB) / 1024 / [4, 4, 1, 8][i % 4]], dtype);
+    const v = x.view();
+    if (i % 16 === 0) for (let j = 0; j < v.length; j++) v[j] = (j * 31 + i) % 251;
+    all.push(x);
+  }
+  const survivors = [all[0], all[16], all[32], all[48]];
+  const small = device.tensor(new Float32Array([1, 2, 3, 4]));
+  const expanded = small.reshape([4, 1]).expand([4, 6]);
+  const views = [survivors[0].transpose(0, 1), survivors[1].select(0, 5), survivors[2].slice([[1, 9, 2]]), expanded];
+  const data = device.createDataWithBuffer(new Uint8Array(4096).map((_, i) => (i * 13) % 256));
+  const checked = device.readDataView(data, 'uint16');
+  let kept;
+  device.scope(() => { kept = device.keep(device.tensor([[5, 6], [7, 8]], { dtype: 'int32' })); });
+  const live = [...survivors, small, ...views, kept];
+  const ids = live.map((x) => x.id);
+  const sums = live.map((x) => checksum(x.read()));
+  const checkedBefore = Array.from(checked);
+  const stale = all.filter((x) => !survivors.includes(x));
+  for (const x of stale) x.dispose();
+  const before = device.getMemoryStats();
+  check('the heap reached 512 MiB', before.wasmHeapBytes >= 512 * MiB, before.wasmHeapBytes);
+  const result = device.shrink();
+  const after = device.getMemoryStats();
+  check('heapAfter is wasmHeapBytes', result.heapAfter === after.wasmHeapBytes, JSON.stringify(result));
+  const bound = after.bytesInUse + 4 * MiB;  // the runtime's start-up heap (~1 MiB), images, 1 MiB headroom
+  check('the heap shrank to the live blocks plus the runtime and headroom', after.wasmHeapBytes <= bound,
+    `${after.wasmHeapBytes} > ${bound}`);
+  check('same ids', JSON.stringify(live.map((x) => x.id)) === JSON.stringify(ids));
+  check('same values (checksums)', JSON.stringify(live.map((x) => checksum(x.read()))) === JSON.stringify(sums));
+  check('the expand is still read-only', expanded.isReadOnly);
+  check('the checked view reads the same values', JSON.stringify(Array.from(checked)) === JSON.stringify(checkedBefore));
+  const reused = Array.from({ length: 70 }, () => device.zeros([4]));
+  let staleOk = true;
+  for (const x of stale) {
+    try { void x.shape; staleOk = false; } catch (e) { staleOk &&= e.code === 'DISPOSED'; }
+  }
+  check('stale objects stay DISPOSED once their slots are reused', staleOk);
+  for (const x of reused) x.dispose();
+  check('live counts kept', after.liveBuffers === before.liveBuffers && after.liveTensors === before.liveTensors,
+    JSON.stringify([before, after]));
+  device.dispose();
+  return { version, checks, stats: { ...after, shrink: result } };
+}
+
 // The page's side of the transfer mode.
 async function transferScenario() {
   const checks = [];
@@ -190,7 +252,7 @@ async function transferWorker() {
 
 async function report(mode) {
   try {
-    const run = { kernels: kernelScenario, transfer: transferScenario }[mode] ?? (() => scenario(mode));
+    const run = { kernels: kernelScenario, transfer: transferScenario, shrink: shrinkScenario }[mode] ?? (() => scenario(mode));
     return { mode, ...(await run()) };
   } catch (e) {
     return { mode, error: `${e?.name}: ${e?.message}\n${e?.stack ?? ''}` };

@@ -23,7 +23,7 @@ const toolsDir = process.env.TENSORMEM_JS_TOOLS ?? path.join(root, 'build/js-too
 const chromiumPath = process.env.TENSORMEM_CHROMIUM ?? '/usr/bin/chromium';
 const kernelsDir = process.env.TENSORMEM_EXAMPLE_KERNELS_PACKAGE ??
   path.join(root, 'build/js-test/node_modules/audio-kernels');
-const modes = ['default', 'wasmUrl', 'worker', 'kernels', 'transfer'];
+const modes = ['default', 'wasmUrl', 'worker', 'kernels', 'transfer', 'shrink'];
 const PAGE_TIMEOUT_MS = 30_000;
 const DEADLINE_MS = 120_000;
 
