@@ -1,5 +1,6 @@
-// The inspector check: makes the leaky-load fixture (make-fixture.mjs), writes its
-// report with the CLI, and opens in Debian's headless Chromium (playwright-core):
+// The inspector check: records the leaky file-loading story with the installed
+// package's device.recordHistory() / snapshot() (examples/js/leaky-load.mjs),
+// writes its report with the CLI, and opens in Debian's headless Chromium (playwright-core):
 //   1. the CLI's report, one self-contained file: it must request nothing else;
 //   2. the static page, bindings/js/inspector/index.html?snapshot=<url>, served from 127.0.0.1;
 //   3. the static page without a snapshot, opened by the file picker and by drag and drop;
@@ -52,8 +53,9 @@ setTimeout(() => {
 
 const fixture = path.join(outDir, 'leaky-load.json');
 const report = path.join(outDir, 'leaky-load.html');
-const made = spawnSync(process.execPath, [path.join(here, 'make-fixture.mjs'), fixture], { encoding: 'utf8' });
-check('make-fixture.mjs writes the fixture', made.status === 0, made.stderr);
+const made = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'examples/js/leaky-load.mjs'), fixture],
+  { encoding: 'utf8' });
+check('examples/js/leaky-load.mjs records the story and writes its snapshot', made.status === 0, made.stderr);
 const cli = spawnSync(process.execPath, [path.join(root, 'bindings/js/bin/tensormem-inspect.mjs'), fixture, '-o', report],
   { encoding: 'utf8' });
 check('tensormem-inspect writes the report', cli.status === 0 && cli.stdout.includes(report), `${cli.status}: ${cli.stderr}`);
@@ -106,10 +108,10 @@ function expectations(s) {
     }
   }
   const ranked = [...bySite.entries()].sort((a, b) => b[1].bytes - a[1].bytes);
-  if (ranked.length > 1 && ranked[0][1].bytes === ranked[1][1].bytes) throw new Error('the fixture must have one top site');
+  if (ranked.length > 1 && ranked[0][1].bytes === ranked[1][1].bytes) throw new Error('the story must have one top site');
   const reclaimedSites = new Set(s.history.events.filter((e) => e.kind === 'reclaimed').map((e) => s.strings[e.site]));
   const liveWithClasses = s.size_classes.filter((c) => c.in_use_blocks + c.cached_blocks > 0);
-  // A band to hover: the largest live buffer (the long file's data, left live by the failure).
+  // A band to hover: the largest live buffer (the long file's data: playFile has no try/finally).
   const largest = [...s.buffers].sort((a, b) => b.block_bytes - a.block_bytes)[0];
   const creator = largest.owners[0];
   return {
