@@ -9,7 +9,7 @@
 // Each shows the numbers the snapshot holds (peak, live buffers and bytes, the top
 // creation site, size classes, leak suspects), shows a band's details on hover,
 // and logs no console errors. Screenshots go to build/inspector/; their paths are
-// printed. Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
+// printed (inspector-report-small.png is the guide's docs/images/inspector-report.png). Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
 //
 // Env: TENSORMEM_JS_TOOLS (where playwright-core is installed), TENSORMEM_CHROMIUM
 // (default /usr/bin/chromium).
@@ -281,6 +281,11 @@ async function reportPage() {
   const { page, consoleErrors } = await open('report', `${origin}/out/leaky-load.html`);
   await checkShown('report', page);  // ends with the mouse over a band: the screenshot shows its details
   await screenshot(page, 'inspector-report.png');
+  // The guide's copy (docs/images/inspector-report.png), kept small: the cards and the hovered timeline.
+  const bottom = await page.$eval('#timeline', (n) => n.getBoundingClientRect().bottom + window.scrollY + 40);
+  const small = path.join(outDir, 'inspector-report-small.png');
+  await page.screenshot({ path: small, clip: { x: 40, y: 50, width: 1200, height: bottom - 50 } });
+  console.log(`screenshot: ${small}`);
   const asked = requests.filter((r) => r.page === 'report').map((r) => r.path);
   checkEqual('[report] the self-contained report requests nothing but itself', asked.filter((p) => p !== '/favicon.ico'),
     ['/out/leaky-load.html']);
