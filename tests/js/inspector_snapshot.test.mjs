@@ -2,9 +2,14 @@
 // state a snapshot holds, asserted exactly for scripted scenarios (times are
 // checked to be monotonic, then left out). Needs node --expose-gc.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 
-import { MiB, collectUntil, expectError, withDevice } from './support.mjs';
+import { MiB, collectUntil, expectError, growHeap, installedPackage, withDevice } from './support.mjs';
+
+const kernelsDir = installedPackage('tensormem-test-kernels');
+const { Device: KernelDevice } = await import(pathToFileURL(path.join(kernelsDir, 'index.mjs')).href);
 
 // The events without their times, which must not go back.
 function events(snapshot) {
@@ -67,6 +72,37 @@ test('a create, a view and two disposes are recorded as allocate, retain and rel
   assert.deepEqual(after.buffers, []);
   assert.deepEqual(after.size_classes, [{ class: 15, block_bytes: 1024, in_use_blocks: 0, in_use_bytes: 0,
     cached_blocks: 1, cached_bytes: 1024, hits: 0, misses: 1 }]);
+});
+
+test('a kernel call is recorded with its name and the bytes it added; its result is a kernel_output owner', async (t) => {
+  const device = await KernelDevice.create();
+  t.after(() => device.dispose());
+  const m = device.tensor(new Float32Array([1, 2, 3, 4]));
+  device.recordHistory();
+  assert.equal(device.kernels.sum(m), 10);
+  const n = device.kernels.iota(300);  // int32 [300]: 1200 bytes, a 1280-byte block
+  const snapshot = device.snapshot();
+  const calls = events(snapshot).filter((e) => e.kind === 'kernel_call')
+    .map((e) => ({ name: snapshot.strings[e.name], bytes_added: e.bytes_added }));
+  assert.deepEqual(calls, [{ name: 'sum', bytes_added: 0 }, { name: 'iota', bytes_added: 1280 }]);
+  const owner = snapshot.buffers.flatMap((b) => b.owners).find((o) => o.id === n.id);
+  assert.deepEqual({ ...owner, created_ns: typeof owner.created_ns },
+    { id: n.id, kind: 'kernel_output', dtype: 'int32', shape: [300], site: null, created_ns: 'number' });
+  m.dispose();
+  n.dispose();
+});
+
+test('heap growth is recorded with the bytes added and the heap size after', async (t) => {
+  const device = await withDevice(t, { maxMemory: 256 * MiB });
+  device.recordHistory();  // its ring may grow the heap itself, before the history exists
+  const before = device.getMemoryStats().wasmHeapBytes;
+  const held = growHeap(device);
+  const after = device.getMemoryStats().wasmHeapBytes;
+  const growth = events(device.snapshot()).filter((e) => e.kind === 'heap_growth');
+  assert.ok(growth.length >= 1);
+  assert.equal(growth.reduce((sum, e) => sum + e.bytes, 0), after - before, 'the growth events add up to the growth');
+  assert.equal(growth.at(-1).heap_bytes, after);
+  for (const d of held) d.dispose();
 });
 
 function makeAndLeak(device) {  // its objects become garbage on return
