@@ -175,6 +175,18 @@ test('recording off records nothing; stopHistory() drops the history; recordHist
   assert.equal(device.snapshot().history, null);
 });
 
+test('a new recording forgets the creation sites of the one before (its texts are gone)', async (t) => {
+  const device = await withDevice(t);
+  device.recordHistory({ stacks: true });
+  const a = device.zeros([4]);
+  assert.notEqual(device.snapshot().buffers[0].owners[0].site, null);
+  device.recordHistory({ stacks: true });
+  const snapshot = device.snapshot();
+  assert.deepEqual(snapshot.strings, []);
+  assert.equal(snapshot.buffers[0].owners[0].site, null);
+  a.dispose();
+});
+
 test('objects made before recording are owners without a creation time; views among them are told apart', async (t) => {
   const device = await withDevice(t);
   const a = device.zeros([8]);

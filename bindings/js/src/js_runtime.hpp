@@ -134,7 +134,12 @@ class Runtime {
     storage_.attach_history(*history);
     history_ = std::move(history);
   }
-  void stop_history() noexcept { history_.reset(); }  // ~History detaches it
+  // ~History detaches it. Creation sites are texts of the history: they go with it.
+  void stop_history() noexcept {
+    if (!history_) return;
+    history_.reset();
+    entries_.for_each([this](Handle handle, const Entry&) { entries_.get(handle).site = History::kNoString; });
+  }
 
   // An event only this layer sees (heap growth), with the pool's totals now.
   // Not through Storage::record(): the heap grows inside an allocation,
