@@ -407,8 +407,8 @@ EMSCRIPTEN_KEEPALIVE double tm_stats() {
 // The first live object at slot `cursor` or after: {id, handle, isData,
 // buffer index, buffer generation, buffer bytes, dtype, ndim, shape...} into
 // the scratch, then at 8 + kMaxDims its OwnerKind and creation site (an
-// interned text of the history, or -1); the cursor to pass next, or 0 when there are no more. One
-// object a call, so that listing them allocates nothing.
+// interned text of the history, or -1); the cursor to pass next, or 0 when
+// there are no more. One object a call, so that listing them allocates nothing.
 EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
   return run([&](Runtime& rt) -> double {
     const EntryTable& entries = rt.entries();
