@@ -9,7 +9,8 @@
 // Each shows the numbers the snapshot holds (peak, live buffers and bytes, the top
 // creation site, size classes, leak suspects), shows a band's details on hover,
 // and logs no console errors. Screenshots go to build/inspector/; their paths are
-// printed (inspector-report-small.png is the guide's docs/images/inspector-report.png). Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
+// printed (inspector-report-small.png is the guide's docs/images/inspector-report.png).
+// Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
 //
 // Env: TENSORMEM_JS_TOOLS (where playwright-core is installed), TENSORMEM_CHROMIUM
 // (default /usr/bin/chromium).
@@ -49,7 +50,7 @@ setTimeout(() => {
   finish();
 }, DEADLINE_MS).unref();
 
-// ---- the fixture, the report and what they must show --------------------------------------
+// ---- the recorded snapshot, the report and what they must show -----------------------------
 
 const fixture = path.join(outDir, 'leaky-load.json');
 const report = path.join(outDir, 'leaky-load.html');
@@ -89,6 +90,10 @@ function storageSnapshot() {
 
 const snapshot = JSON.parse(readFileSync(fixture, 'utf8'));
 const expected = expectations(snapshot);
+const kinds = new Set(snapshot.history.events.map((e) => e.kind));
+check('the recording is a device snapshot holding every kind of event the story makes',
+  snapshot.producer.layer === 'device' && ['allocate', 'retain', 'release', 'object_created', 'object_disposed',
+    'kernel_call', 'reclaimed', 'limit_failure', 'heap_growth'].every((k) => kinds.has(k)), [...kinds].join(', '));
 
 // Worked out here from the snapshot, independently of the page's code: the site
 // whose live objects hold the most bytes (each buffer once), and the sites the
