@@ -208,6 +208,11 @@ test('bad recordHistory() options are refused by value; a disposed device refuse
     expectError(() => device.recordHistory({ maxEvents }), 'INVALID_ARGUMENT',
       new RegExp(`maxEvents is ${maxEvents === '8' ? '"8"' : String(maxEvents)}; it must be a positive integer`));
   }
+  const most = Number(/can ever hold \((\d+)\)/.exec(expectError(() => device.recordHistory({ maxEvents: 2 ** 32 + 1 }),
+    'INVALID_ARGUMENT', /maxEvents 4294967297 is more than a ring of \d+-byte events can ever hold/).message)[1]);
+  // As many as fit in the address space: more than the wasm heap's 2 GiB can grow to.
+  expectError(() => device.recordHistory({ maxEvents: most }), 'OUT_OF_MEMORY',
+    new RegExp(`could not reserve a history of ${most} events`));
   expectError(() => device.recordHistory({ stacks: 1 }), 'INVALID_ARGUMENT', /stacks is 1; it must be a boolean/);
   expectError(() => device.recordHistory(null), 'INVALID_ARGUMENT', /options is null/);
   assert.equal(device.snapshot().history, null, 'a refused call starts nothing');

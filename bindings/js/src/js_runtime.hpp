@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -127,6 +128,12 @@ class Runtime {
   void start_history(double max_events) {
     const std::int64_t n = to_int(max_events, "recordHistory", "maxEvents");
     if (n <= 0) detail::raise(ErrorCode::kInvalidArgument, "recordHistory: maxEvents {} must be positive", n);
+    constexpr auto kMostEvents = std::numeric_limits<std::size_t>::max() / sizeof(HistoryEvent);
+    if (static_cast<std::uint64_t>(n) > kMostEvents) {
+      detail::raise(ErrorCode::kInvalidArgument,
+                    "recordHistory: maxEvents {} is more than a ring of {}-byte events can ever hold ({})", n,
+                    sizeof(HistoryEvent), kMostEvents);
+    }
     stop_history();
     HistoryOptions options;
     options.max_events = static_cast<std::size_t>(n);
