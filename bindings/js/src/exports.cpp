@@ -49,6 +49,10 @@ double record(ErrorCode code, std::string_view message) noexcept {
 template <typename F>
 double run(F&& f) noexcept {
   if (!g_runtime) [[unlikely]] return record(ErrorCode::kDisposed, "the device was disposed");
+  struct EndCall {
+    Runtime& rt;
+    ~EndCall() { rt.end_call(); }
+  } end_call{*g_runtime};
   try {
     return static_cast<double>(f(*g_runtime));
   } catch (const Error& error) {

@@ -137,7 +137,7 @@ class Runtime {
     stop_history();
     HistoryOptions options;
     options.max_events = static_cast<std::size_t>(n);
-    auto history = std::make_unique<History>(options);
+    auto history = std::make_unique<History>(options, [this] { return call_time_ns(); });
     storage_.attach_history(*history);
     history_ = std::move(history);
   }
@@ -147,6 +147,18 @@ class Runtime {
     history_.reset();
     entries_.for_each([this](Handle handle, const Entry&) { entries_.get(handle).site = History::kNoString; });
   }
+
+  // The history's clock: the host's monotonic clock, read once per call from
+  // JavaScript (a read through WASI costs more there than the rest of an
+  // event); the events of one call share its time. end_call() after each call.
+  std::uint64_t call_time_ns() noexcept {
+    if (!call_time_read_) {
+      call_time_ns_ = History::steady_clock_ns();
+      call_time_read_ = true;
+    }
+    return call_time_ns_;
+  }
+  void end_call() noexcept { call_time_read_ = false; }
 
   // An event only this layer sees (heap growth), with the pool's totals now.
   // Not through Storage::record(): the heap grows inside an allocation,
@@ -273,6 +285,8 @@ class Runtime {
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
   std::unique_ptr<History> history_;  // after storage_: detaches from it first
+  std::uint64_t call_time_ns_ = 0;
+  bool call_time_read_ = false;
   std::string snapshot_;
   char text_[kTextBytes] = {};
   std::size_t live_data_ = 0;
