@@ -1,5 +1,5 @@
 // Two builds of the package in one node process, timed in alternating rounds
-// (view op + dispose): for a change whose cost is below the noise of separate
+// (view op or createData + dispose): for a change whose cost is below the noise of separate
 // runs on a busy machine. Prints each build's median ns per op and their ratio.
 //
 //   node bench/js/ab.mjs <package dir A (before)> <package dir B (after)>
@@ -27,9 +27,15 @@ function slice(t, n) {
   for (let i = 0; i < n; i++) { const r = t.slice(SPEC); s += r.id; r.dispose(); }
   return s;
 }
+function createData(t, n) {
+  const device = t.device;
+  let s = 0;
+  for (let i = 0; i < n; i++) { const d = device.createData(1024); s += d.id; d.dispose(); }
+  return s;
+}
 const median = (x) => x.slice().sort((a, b) => a - b)[x.length >> 1];
 const N = 100_000;
-for (const [name, run] of [['reshape', reshape], ['slice', slice]]) {
+for (const [name, run] of [['reshape', reshape], ['slice', slice], ['createData(1024)', createData]]) {
   const ns = [[], []];
   for (let w = 0; w < 3; w++) for (const t of tensors) run(t, N / 2);
   for (let round = 0; round < 21; round++) {

@@ -89,10 +89,13 @@ try {
   }
   if (!result.skipped) {
     const device = await Device.create();
+    // The `recording` rows: a second device of the same package, recording its history.
+    const recording = row.recording ? await Device.create() : undefined;
+    recording?.recordHistory(row.recording);
     const tfBefore = peers.tf?.memory().numTensors;
     const available = { tensormem: true, tfjs: Boolean(peers.tf), ndarray: Boolean(peers.ndarray), raw: true };
     const columns = COLUMNS.filter((c) => row.variants[c] && available[c]);
-    const env = { device, tf: peers.tf, ndarray: peers.ndarray, internals, kernels };
+    const env = { device, recording, tf: peers.tf, ndarray: peers.ndarray, internals, kernels };
     const fixtures = [];
     try {
       for (const column of columns) fixtures.push({ ...row.variants[column].setup(env), opsPerRun: row.opsPerRun });
@@ -107,6 +110,7 @@ try {
       const tfAfter = peers.tf?.memory().numTensors;
       if (tfAfter !== tfBefore) result.warnings.push(`${id}: tfjs tensors ${tfBefore} before, ${tfAfter} after`);
       device.dispose();
+      recording?.dispose();
       kernels?.test.dispose();
       kernels?.audio.dispose();
     }

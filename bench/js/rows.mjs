@@ -1218,6 +1218,64 @@ export const ROWS = [
     },
   },
   {
+    id: 'history-reshape',
+    title: 'reshape + dispose while recording a history (device.recordHistory()), beside recording off',
+    recording: { maxEvents: 4096 },
+    variants: {
+      tensormem: {
+        label: '`m.reshape([50, 200])`, `dispose()` on a device recording (a full ring: each event replaces the oldest)',
+        setup({ recording }) {
+          const m = recording.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) m.reshape(shape).dispose();
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      raw: {
+        label: 'the same on a device not recording (the reshape row)',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) m.reshape(shape).dispose();
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+    },
+  },
+  {
+    id: 'history-createData',
+    title: 'createData(1024) + disposeData while recording a history, beside recording off',
+    recording: { maxEvents: 4096 },
+    variants: {
+      tensormem: {
+        label: '`createData(1024)`, `disposeData(d)` on a device recording',
+        setup({ recording }) {
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) recording.disposeData(recording.createData(1024));
+            return n;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: 'the same on a device not recording (the createData row)',
+        setup({ device }) {
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) device.disposeData(device.createData(1024));
+            return n;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
     id: 'spectrogram',
     title: 'spectrogram of 10 s of 44.1 kHz mono, frame 1024, hop 256 (1720 frames × 513 bins), one unit',
     kernels: true,

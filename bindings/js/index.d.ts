@@ -267,6 +267,93 @@ export interface LiveAllocation {
   stack?: string;
 }
 
+/** Options of `device.recordHistory()`. */
+export interface HistoryOptions {
+  /** The ring's size: at most this many events are kept, the oldest dropped first. A positive integer; default 16384 (168 bytes each, reserved up front). */
+  maxEvents?: number;
+  /** Record each object's creation site (the app's frame that made it): costs a stack capture per object. Default false. */
+  stacks?: boolean;
+}
+
+/** A buffer or an owner id inside a snapshot (see docs/snapshot-format.md). */
+export interface SnapshotBufferRef {
+  /** The buffer's slot (reused). */
+  index: number;
+  /** With index, never reused. */
+  generation: number;
+}
+
+/** An object holding a live buffer, in a snapshot. */
+export interface SnapshotOwner {
+  /** The object's id (as `liveAllocations()` reports it). */
+  id: number;
+  /** A DeviceData, a Tensor, a view of another object's buffer, or a kernel's result. */
+  kind: 'data' | 'tensor' | 'view' | 'kernel_output';
+  /** Its element type; null for a DeviceData. */
+  dtype: DType | null;
+  /** Its shape; null for a DeviceData. */
+  shape: number[] | null;
+  /** Its creation site, an index into `strings` (recorded with `stacks`); null when not known. */
+  site: number | null;
+  /** When it was created on the history's clock (ns); null when made before recording or its event was dropped. */
+  created_ns: number | null;
+}
+
+/** One live buffer in a snapshot. */
+export interface SnapshotBuffer extends SnapshotBufferRef {
+  /** Bytes asked for. */
+  bytes: number;
+  /** Bytes of its block. */
+  block_bytes: number;
+  /** Its size class index, or `'large'`. */
+  size_class: number | 'large';
+  /** References held (one per object over it). */
+  refcount: number;
+  /** The objects holding it, oldest first. */
+  owners: SnapshotOwner[];
+}
+
+/** One recorded event; which fields are present depends on `kind` (docs/snapshot-format.md, Events). */
+export interface SnapshotEvent {
+  /** What happened. */
+  kind: 'allocate' | 'retain' | 'release' | 'compact' | 'limit_failure' | 'out_of_memory' | 'heap_growth' |
+    'reclaimed' | 'kernel_call' | 'object_created' | 'object_disposed';
+  /** Nanoseconds since recording started (monotonic). */
+  time_ns: number;
+  /** Bytes in use (blocks) right after the event. */
+  bytes_in_use: number;
+  /** Bytes cached right after the event. */
+  bytes_cached: number;
+  /** Bytes reserved right after the event. */
+  bytes_reserved: number;
+  /** Any of the kind's own fields. */
+  [field: string]: unknown;
+}
+
+/** A snapshot from `device.snapshot()`: plain JSON, format `tensormem-snapshot` version 1 (docs/snapshot-format.md). */
+export interface Snapshot {
+  /** Always `'tensormem-snapshot'`. */
+  format: 'tensormem-snapshot';
+  /** The format's version. */
+  version: 1;
+  /** Who wrote it. */
+  producer: { library: 'tensormem'; version: string; layer: 'storage' | 'device' };
+  /** The pool's counters (the C++ names of MemoryStats). */
+  stats: Record<string, unknown>;
+  /** Per size class: blocks and bytes in use and cached. */
+  size_classes: Array<{ class: number | 'large'; block_bytes: number | null; in_use_blocks: number;
+    in_use_bytes: number; cached_blocks: number; cached_bytes: number; hits: number; misses: number }>;
+  /** Every live buffer with its owners. */
+  buffers: SnapshotBuffer[];
+  /** The texts (creation sites, kernel names) events and owners refer to by index. */
+  strings: string[];
+  /** The recorded events; null when no history is being recorded. */
+  history: { max_events: number; recorded: number; dropped: number; dropped_strings: number; now_ns: number;
+    events: SnapshotEvent[] } | null;
+  /** The device's own numbers. */
+  device: { wasm_heap_bytes: number; live_data: number; live_tensors: number; leaks_reclaimed: number; stacks: boolean };
+}
+
 /**
  * A tensor's elements as a message between threads, from `t.toTransferable()`:
  * post it with `buffer` in the transfer list, and make a tensor of it on the other
@@ -700,6 +787,26 @@ export class Device {
    * @throws {TensorMemError} DISPOSED.
    */
   liveAllocations(): LiveAllocation[];
+
+  // --- history ---
+  /**
+   * Starts recording what happens to this device's memory into a bounded ring
+   * (a new, empty one if it was recording already). See `snapshot()`.
+   * @throws {TensorMemError} INVALID_ARGUMENT for options that are not an object, a maxEvents that is not a positive integer, a stacks that is not a boolean; OUT_OF_MEMORY when the ring cannot be reserved; DISPOSED.
+   */
+  recordHistory(options?: HistoryOptions): void;
+  /**
+   * Stops recording and drops the recorded events. Does nothing when not recording.
+   * @throws {TensorMemError} DISPOSED.
+   */
+  stopHistory(): void;
+  /**
+   * The state now (size classes, live buffers with their owners, counters, wasm heap)
+   * and the events recorded since `recordHistory()`, as plain JSON
+   * (`JSON.stringify` it for `npx tensormem-inspect` or the inspector page).
+   * @throws {TensorMemError} DISPOSED.
+   */
+  snapshot(): Snapshot;
 
   // --- memory ---
   /**

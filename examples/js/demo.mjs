@@ -14,9 +14,17 @@
 // 4. A runaway leak meets maxMemory: a MEMORY_LIMIT error, and the app recovers.
 // 5. Stale views: a disposed buffer or view throws DISPOSED instead of
 //    reading freed memory; the raw fast array goes stale when memory grows.
+// 6. Inspecting memory: the leaky file-loading story recorded with
+//    device.recordHistory() and device.snapshot() (examples/js/leaky-load.mjs),
+//    written as one self-contained HTML report by the package's
+//    tensormem-inspect, whose path it prints.
 //
 // Run: node --expose-gc examples/js/demo.mjs (package.mjs says where the package is).
-import { pathToFileURL } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { audioDevice, recordLeakyLoad } from './leaky-load.mjs';
 import { packageUrl, repo } from './package.mjs';
 
 const { Device, TensorMemError, version } = await import(packageUrl);
@@ -353,9 +361,35 @@ async function staleViews() {
   device.dispose();
 }
 
+// ---------------------------------------------------------------------------------------------
+
+async function inspectMemory() {
+  heading('6. Inspecting memory: the leaky story, recorded and drawn');
+  if (typeof globalThis.gc !== 'function') {
+    console.log('  (run node with --expose-gc: the story waits for the safety net)');
+    return;
+  }
+  console.log('  device.recordHistory({ stacks: true }); ... files loaded, some forgotten ...; device.snapshot()');
+  const snapshot = await recordLeakyLoad(await audioDevice());
+  const { stats, history, device } = snapshot;
+  console.log(`  ${history.recorded} events; peak ${mib(stats.peak_bytes_in_use)}, ${stats.live_buffers} live buffers ` +
+    `(${mib(stats.bytes_in_use)}), ${device.leaks_reclaimed} objects reclaimed, ${stats.failed_allocations} MEMORY_LIMIT`);
+  expect(stats.failed_allocations === 1 && device.leaks_reclaimed > 0, 'the story meets the safety net and the limit');
+  const dir = path.join(repo, 'build/inspector/demo');
+  mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, 'leaky-load.json');
+  const report = path.join(dir, 'leaky-load.html');
+  writeFileSync(json, JSON.stringify(snapshot));
+  // The package's CLI, as `npx tensormem-inspect leaky-load.json -o leaky-load.html` runs it.
+  const cli = path.join(path.dirname(fileURLToPath(packageUrl)), 'bin/tensormem-inspect.mjs');
+  execFileSync(process.execPath, [cli, json, '-o', report], { stdio: 'ignore' });
+  console.log(`  the report (open it in a browser; it loads nothing else): ${report}`);
+}
+
 console.log(`tensormem ${version} JavaScript demo (node ${process.version})`);
 console.log(`each "audio file" is ${mib(FILE_BYTES)} of float32 stereo samples: ${shape([SAMPLES, CHANNELS])}`);
 await safetyNet(await leakyWay());
 await rightWay();
 await runawayLeak();
 await staleViews();
+await inspectMemory();

@@ -149,6 +149,11 @@ class History {
   // OUT_OF_BOUNDS past size().
   [[nodiscard]] std::size_t size() const noexcept { return ring_.size(); }
   [[nodiscard]] const HistoryEvent& event(std::size_t i) const;
+  // The same slot, to complete an event a higher layer learns more about
+  // later (the JavaScript layer's creation site of an object).
+  [[nodiscard]] HistoryEvent& event(std::size_t i) {
+    return const_cast<HistoryEvent&>(static_cast<const History&>(*this).event(i));
+  }
   template <typename F>
   void for_each_event(F&& f) const {
     for (std::size_t i = 0; i < ring_.size(); ++i) f(ring_[(oldest_ + i) % ring_.size()]);

@@ -18,6 +18,10 @@ test('the leaking-audio-app demo runs to the end and checks its own claims', asy
   const { stdout } = await run(process.execPath, ['--expose-gc', 'examples/js/demo.mjs'], { cwd: repo, env });
   assert.match(stdout, /MEMORY_LIMIT/);
   assert.match(stdout, /View is no longer valid: buffer has been disposed/);
+  const report = /the report \(open it in a browser; it loads nothing else\): (.*\.html)$/m.exec(stdout)?.[1];
+  assert.ok(report, 'the demo prints the path of its inspector report');
+  const html = await readFile(report, 'utf8');
+  assert.match(html, /"format":"tensormem-snapshot"/, 'the report holds the recorded snapshot');
 });
 
 test('the guide example runs and the guide shows it verbatim', async () => {

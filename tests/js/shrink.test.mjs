@@ -247,3 +247,25 @@ test('a kernel package device shrinks the same way, and its kernels see the same
   d.kernels.fill(m.select(0, 1), 7);
   assert.deepEqual(Array.from(m.read()), [1, 2, 3, 7, 7, 7]);
 });
+
+test('a shrink keeps each object\'s owner kind, and a recording goes on in the new instance as a new one', async (t) => {
+  const d = await Device.create();
+  t.after(() => d.dispose());
+  d.recordHistory({ maxEvents: 64 });
+  const data = d.createData(100);
+  const base = d.zeros([10, 10], 'float32');
+  const view = base.reshape([100]);
+  const owners = (s) => s.buffers.flatMap((b) => b.owners).map((o) => [o.id, o.kind]).sort((a, b) => a[0] - b[0]);
+  const before = d.snapshot();
+  assert.ok(before.history.recorded > 0);
+  d.shrink();
+  const moved = d.snapshot();
+  assert.deepEqual(owners(moved), owners(before));
+  assert.deepEqual(owners(moved), [[data.id, 'data'], [base.id, 'tensor'], [view.id, 'view']]);
+  assert.deepEqual({ max_events: moved.history.max_events, recorded: moved.history.recorded, events: moved.history.events },
+    { max_events: 64, recorded: 0, events: [] });
+  view.dispose();
+  assert.deepEqual(d.snapshot().history.events.map((e) => e.kind), ['object_disposed']);
+  base.dispose();
+  data.dispose();
+});

@@ -259,19 +259,61 @@ export class Device {
 
   liveAllocations() {
     const rt = this.#live('liveAllocations');
-    const list = [];
-    for (let cursor = 0; ;) {
-      cursor = rt.x.tm_live_object(cursor);
-      if (cursor < 0) rt.raise();
-      if (cursor === 0) return list;
-      const s = rt.scratch();
-      const b = rt.scratchIndex;
-      const ndim = s[b + 7];
-      const entry = { kind: s[b + 2] === 1 ? 'data' : 'tensor', id: s[b], bufferId: s[b + 3], bytes: s[b + 5],
-        dtype: DTYPES[s[b + 6]], shape: Array.from(s.subarray(b + 8, b + 8 + ndim)) };
-      if (rt.stacks !== null) entry.stack = rt.stacks.get(s[b + 1]);
-      list.push(entry);
+    return liveObjects(rt).map((object) => {
+      const entry = { kind: object.kind === DATA ? 'data' : 'tensor', id: object.id, bufferId: object.bufferIndex,
+        bytes: object.bytes, dtype: object.dtype, shape: object.shape };
+      if (rt.stacks !== null) entry.stack = rt.stacks.get(object.handle);
+      return entry;
+    });
+  }
+
+  // --- history (docs/snapshot-format.md) -------------------------------------------------
+  recordHistory(options = {}) {
+    const rt = this.#live('recordHistory');
+    const { maxEvents, stacks } = checkHistoryOptions(options);
+    rt.startHistory(maxEvents, stacks);
+  }
+
+  stopHistory() {
+    const rt = this.#live('stopHistory');
+    if (rt.history !== null) rt.stopHistory();
+  }
+
+  snapshot() {
+    const rt = this.#live('snapshot');
+    const history = rt.history;
+    if (history !== null) history.writing = true;
+    let text;
+    try {
+      const address = rt.x.tm_snapshot();
+      if (address < 0) rt.raise();
+      text = rt.string(address, rt.scratch()[rt.scratchIndex]);
+    } finally {
+      if (history !== null) history.writing = false;
     }
+    const snapshot = JSON.parse(text);
+    snapshot.producer.layer = 'device';
+    const created = new Map();  // owner id -> time of its object_created event
+    for (const event of snapshot.history?.events ?? []) {
+      if (event.kind === 'object_created') created.set(event.owner.id, event.time_ns);
+    }
+    const buffers = new Map(snapshot.buffers.map((b) => [`${b.index}:${b.generation}`, b]));
+    for (const b of snapshot.buffers) b.owners = [];
+    for (const object of liveObjects(rt)) {
+      const owners = buffers.get(`${object.bufferIndex}:${object.bufferGeneration}`).owners;
+      let kind = OWNER_KINDS[object.kind];
+      // Made before recording: a tensor over a buffer an older object holds is a view of it.
+      if (kind === 'tensor' && !created.has(object.id) && owners.length !== 0) kind = 'view';
+      owners.push({ id: object.id, kind, dtype: object.kind === DATA ? null : object.dtype,
+        shape: object.kind === DATA ? null : object.shape, site: object.site < 0 ? null : object.site,
+        created_ns: created.get(object.id) ?? null });
+    }
+    for (const b of snapshot.buffers) b.owners.sort((x, y) => x.id - y.id);
+    const stats = this.getMemoryStats();
+    snapshot.device = { wasm_heap_bytes: stats.wasmHeapBytes, live_data: stats.liveData,
+      live_tensors: stats.liveTensors, leaks_reclaimed: stats.leaksReclaimed,
+      stacks: rt.history?.stacks === true || this.#options.debug };
+    return snapshot;
   }
 
   // --- memory ---------------------------------------------------------------------------
@@ -315,6 +357,44 @@ export class Device {
 
   toString() { return `Device(${!this.#rt.alive ? 'disposed' : `${this.#rt.memory.buffer.byteLength} heap bytes`})`; }
   [Symbol.for('nodejs.util.inspect.custom')]() { return this.toString(); }
+}
+
+// recordHistory() options, each read once; unknown keys are ignored (as Device.create does).
+const HISTORY_DEFAULTS = Object.freeze({ maxEvents: 16384, stacks: false });
+function checkHistoryOptions(options) {
+  if (options === null || typeof options !== 'object' || isRevoked(options)) {
+    fail('INVALID_ARGUMENT', `recordHistory: options is ${show(options)}; it must be an object`);
+  }
+  let { maxEvents, stacks } = options;
+  maxEvents = maxEvents === undefined ? HISTORY_DEFAULTS.maxEvents : maxEvents;
+  stacks = stacks === undefined ? HISTORY_DEFAULTS.stacks : stacks;
+  if (!Number.isSafeInteger(maxEvents) || maxEvents <= 0) {
+    fail('INVALID_ARGUMENT', `recordHistory: maxEvents is ${show(maxEvents)}; it must be a positive integer`);
+  }
+  if (typeof stacks !== 'boolean') {
+    fail('INVALID_ARGUMENT', `recordHistory: stacks is ${show(stacks)}; it must be a boolean`);
+  }
+  return { maxEvents, stacks };
+}
+
+// The runtime's OwnerKind values (history.hpp), by number.
+const OWNER_KINDS = Object.freeze(['none', 'data', 'tensor', 'view', 'kernel_output']);
+const DATA = 1;
+
+// Every live object, in slot order, as tm_live_object() describes it.
+function liveObjects(rt) {
+  const list = [];
+  for (let cursor = 0; ;) {
+    cursor = rt.x.tm_live_object(cursor);
+    if (cursor < 0) rt.raise();
+    if (cursor === 0) return list;
+    const s = rt.scratch();
+    const b = rt.scratchIndex;
+    const ndim = s[b + 7];
+    list.push({ id: s[b], handle: s[b + 1], kind: s[b + 8 + MAX_DIMS], bufferIndex: s[b + 3],
+      bufferGeneration: s[b + 4], bytes: s[b + 5], dtype: DTYPES[s[b + 6]],
+      shape: Array.from(s.subarray(b + 8, b + 8 + ndim)), site: s[b + 9 + MAX_DIMS] });
+  }
 }
 
 // The shape of nested arrays, from the chain of first elements, and the first

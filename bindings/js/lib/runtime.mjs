@@ -15,6 +15,8 @@ const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
 
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const TEXT_BYTES = 1024;  // Runtime::kTextBytes in js_runtime.hpp
 // The exports of a disposed device: every call throws. Arguments are evaluated
 // after the callee is looked up, so a call site's own check (`this.#live(op)`,
 // with a better message) still comes first.
@@ -48,7 +50,10 @@ export class Runtime {
     this.flushQueued = false;
     this.flush = this.flush.bind(this);
     this.leaks = 0;
-    this.stacks = options.debug ? new Map() : null;  // handle -> creation stack
+    this.debug = options.debug;
+    this.stacks = options.debug ? new Map() : null;  // handle -> creation stack (debug, or recording sites)
+    this.history = null;               // while recording: { stacks, sites: Map(site text -> id) }
+    this.heapBytes = 0;                // the wasm memory's size at the last growth
     this.warnedSites = new Set();
     this.registry = new FinalizationRegistry((held) => this.reclaim(held));
   }
@@ -69,11 +74,17 @@ export class Runtime {
     this.scratchIndex = this.x.tm_scratch() / 8;
     this.mailboxIndex = this.x.tm_mailbox() / 8;
     this.refresh();
+    this.heapBytes = this.memory.buffer.byteLength;
   }
 
   // --- what the instance calls --------------------------------------------------
   onGrowth() {
-    if (this.alive) this.refresh();
+    if (!this.alive) return;
+    this.refresh();
+    const heapBytes = this.memory.buffer.byteLength;
+    // Not while a snapshot is being written (its events are being read).
+    if (this.history !== null && !this.history.writing) this.x.tm_history_heap_growth(heapBytes - this.heapBytes, heapBytes);
+    this.heapBytes = heapBytes;
   }
 
   // The instance trapped or exited: nothing in it can be trusted any more.
@@ -184,7 +195,11 @@ export class Runtime {
     if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
-    if (this.stacks !== null) this.stacks.set(handle, creationStack([object.constructor, this.device.constructor, Runtime]));
+    if (this.stacks !== null) {
+      const stack = creationStack([object.constructor, this.device.constructor, Runtime]);
+      this.stacks.set(handle, stack);
+      if (this.history?.stacks) this.recordSite(handle, stack);
+    }
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
@@ -198,6 +213,40 @@ export class Runtime {
     const pending = this.pending;
     if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
     if (this.stacks !== null) this.stacks.delete(handle);
+  }
+
+  // --- history (device.recordHistory) ------------------------------------------------
+  startHistory(maxEvents, stacks) {
+    if (this.x.tm_history_start(maxEvents) < 0) this.raise();
+    this.history = { maxEvents, stacks, sites: new Map(), writing: false };
+    if (stacks) this.stacks ??= new Map();
+  }
+
+  stopHistory() {
+    if (this.x.tm_history_stop() < 0) this.raise();
+    this.history = null;
+    if (!this.debug) this.stacks = null;
+  }
+
+  // The id of a text in the history's strings, or -1 when its table is full.
+  intern(text) {
+    const sites = this.history.sites;
+    let id = sites.get(text);
+    if (id !== undefined) return id;
+    const address = this.x.tm_history_text();
+    if (address < 0) this.raise();
+    const { written } = encoder.encodeInto(text, new Uint8Array(this.memory.buffer, address, TEXT_BYTES));
+    id = this.x.tm_history_intern(written);
+    if (id < -1) this.raise();
+    sites.set(text, id);
+    return id;
+  }
+
+  // The creation site of the object with `handle`: the app's frame on top of its creation stack.
+  recordSite(handle, stack) {
+    const line = stack.split('\n', 1)[0].trim();
+    const id = this.intern(line.startsWith('at ') ? line.slice(3) : line);
+    if (id >= 0 && this.x.tm_history_site(handle, id) < 0) this.raise();
   }
 
   flush() {
@@ -216,16 +265,16 @@ export class Runtime {
     if (!this.alive) return;  // its memory went with the device
     const debug = typeof held === 'object';
     const handle = debug ? held.handle : held;
-    if (this.x.tm_release(handle) < 0) {
+    if (this.x.tm_release_reclaimed(handle) < 0) {
       const { code, message } = this.lastError();
       console.error(`tensormem: releasing a garbage-collected object failed (${code}): ${message}`);
       return;
     }
     this.leaks++;
     if (debug) {
-      this.stacks.delete(handle);
+      this.stacks?.delete(handle);
       const site = held.stack ?? '(unknown site)';
-      if (!this.warnedSites.has(site)) {
+      if (this.debug && !this.warnedSites.has(site)) {
         this.warnedSites.add(site);
         console.warn(`tensormem: a ${held.kind} was garbage-collected without dispose(); the safety net freed it. ` +
           `Created at:\n${site}\n(further leaks from this site are not reported)`);
@@ -329,6 +378,7 @@ export class Runtime {
       this.module = null;
       this.heaps = EMPTY_HEAPS;
       this.pending = [];
+      this.history = null;
       this.stacks?.clear();
     }
   }

@@ -131,6 +131,12 @@ export function shrink(rt, options = {}) {
           'device is unchanged');
       }
     }
+    // A recording goes on in the new instance, as a new one: its events and
+    // creation sites lived in the old memory (docs/snapshot-format.md).
+    if (rt.history !== null && x.tm_history_start(rt.history.maxEvents) < 0) {
+      fail('OUT_OF_MEMORY', `shrink: the new instance cannot hold the history of ${rt.history.maxEvents} events ` +
+        'being recorded; the device is unchanged');
+    }
     result = { heapBefore, heapAfter: fresh.memory.buffer.byteLength, bytesMoved, ms: 0 };
   } catch (error) {
     if (fresh !== null) {
@@ -147,6 +153,7 @@ export function shrink(rt, options = {}) {
   rt.mailboxIndex = rt.x.tm_mailbox() / 8;
   rt.epoch++;
   rt.refresh();
+  if (rt.history !== null) rt.history = { ...rt.history, sites: new Map(), writing: false };
   // Detaches every typed array over the old memory (as growth does), so none
   // keeps it alive; nothing else refers to the old instance.
   old.memory.grow(0);

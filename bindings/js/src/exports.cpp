@@ -53,6 +53,10 @@ double record(ErrorCode code, std::string_view message) noexcept {
 template <typename F>
 double run(F&& f) noexcept {
   if (!g_runtime) [[unlikely]] return record(ErrorCode::kDisposed, "the device was disposed");
+  struct EndCall {
+    Runtime& rt;
+    ~EndCall() { rt.end_call(); }
+  } end_call{*g_runtime};
   try {
     return static_cast<double>(f(*g_runtime));
   } catch (const Error& error) {
@@ -209,6 +213,14 @@ EMSCRIPTEN_KEEPALIVE double tm_from_data(double handle, double dtype, double ndi
 EMSCRIPTEN_KEEPALIVE double tm_release(double handle) {
   return run([&](Runtime& rt) {
     rt.release(handle);
+    return 0;
+  });
+}
+
+// tm_release for the safety net: the history records a `reclaimed` event.
+EMSCRIPTEN_KEEPALIVE double tm_release_reclaimed(double handle) {
+  return run([&](Runtime& rt) {
+    rt.release(handle, true);
     return 0;
   });
 }
@@ -470,8 +482,9 @@ EMSCRIPTEN_KEEPALIVE double tm_stats() {
 
 // The first live object at slot `cursor` or after: {id, handle, isData,
 // buffer index, buffer generation, buffer bytes, dtype, ndim, shape...} into
-// the scratch; the cursor to pass next, or 0 when there are no more. One
-// object a call, so that listing them allocates nothing.
+// the scratch, then at 8 + kMaxDims its OwnerKind and creation site (an
+// interned text of the history, or -1); the cursor to pass next, or 0 when
+// there are no more. One object a call, so that listing them allocates nothing.
 EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
   return run([&](Runtime& rt) -> double {
     const EntryTable& entries = rt.entries();
@@ -491,10 +504,73 @@ EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
       out[6] = static_cast<double>(t.dtype());
       out[7] = t.ndim();
       for (int d = 0; d < t.ndim(); ++d) out[8 + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
+      out[8 + kMaxDims] = static_cast<double>(entry.kind);
+      out[9 + kMaxDims] = entry.site == History::kNoString ? -1 : static_cast<double>(entry.site);
       return i + 1.0;
     }
     return 0;
   });
+}
+
+// --- history (device.recordHistory, snapshot) -------------------------------------------
+
+EMSCRIPTEN_KEEPALIVE double tm_history_start(double max_events) {
+  return run([&](Runtime& rt) {
+    rt.start_history(max_events);
+    return 0;
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_history_stop() {
+  return run([](Runtime& rt) {
+    rt.stop_history();
+    return 0;
+  });
+}
+
+// The wasm heap grew by `bytes` to `heap_bytes` (called from the growth
+// notification, possibly inside an allocation).
+EMSCRIPTEN_KEEPALIVE double tm_history_heap_growth(double bytes, double heap_bytes) {
+  return run([&](Runtime& rt) {
+    if (rt.history() == nullptr) return 0;
+    HistoryEvent& event = rt.direct_event(EventKind::kHeapGrowth);
+    event.bytes = static_cast<std::uint64_t>(bytes);
+    event.heap_bytes = static_cast<std::uint64_t>(heap_bytes);
+    return 0;
+  });
+}
+
+// The address of the text buffer (Runtime::kTextBytes) JS writes a text into.
+EMSCRIPTEN_KEEPALIVE double tm_history_text() {
+  return run([](Runtime& rt) { return reinterpret_cast<std::uintptr_t>(rt.text()); });
+}
+
+// The id of the `length` bytes of the text buffer in the history's strings,
+// or -1 when its table is full.
+EMSCRIPTEN_KEEPALIVE double tm_history_intern(double length) {
+  return run([&](Runtime& rt) -> double {
+    History* history = rt.history();
+    if (history == nullptr) detail::raise(ErrorCode::kInvalidArgument, "no history is being recorded");
+    const auto n = static_cast<std::size_t>(Runtime::to_int(length, "intern", "length"));
+    if (n > static_cast<std::size_t>(Runtime::kTextBytes)) {
+      detail::raise(ErrorCode::kInvalidArgument, "intern: {} bytes; the text buffer holds {}", n, Runtime::kTextBytes);
+    }
+    const std::uint32_t id = history->intern(std::string_view(rt.text(), n));
+    return id == History::kNoString ? -1.0 : static_cast<double>(id);
+  });
+}
+
+// The object's creation site: an id from tm_history_intern.
+EMSCRIPTEN_KEEPALIVE double tm_history_site(double handle, double site) {
+  return run([&](Runtime& rt) {
+    rt.set_site(handle, static_cast<std::uint32_t>(Runtime::to_int(site, "site", "id")));
+    return 0;
+  });
+}
+
+// Storage::snapshot_json(): its address, length in scratch[0].
+EMSCRIPTEN_KEEPALIVE double tm_snapshot() {
+  return run([](Runtime& rt) { return put_string(rt.snapshot()); });
 }
 
 // --- kernels ----------------------------------------------------------------------
@@ -550,16 +626,26 @@ EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
         values[a] = KernelValue::of_boolean(value != 0);
       }
     }
+    const std::size_t in_use_before = rt.storage().pool().bytes_in_use();
     KernelResult result =
         kernel.call(rt.storage(), std::span<const KernelValue>(values, static_cast<std::size_t>(count)));
+    double handle = 0;
+    if (result.kind == KernelResult::Kind::kTensor) {
+      rt.mailbox()[1] = static_cast<double>(result.tensor.dtype());
+      handle = rt.adopt(std::move(result.tensor), false, OwnerKind::kKernelOutput);
+    }
+    if (History* history = rt.history(); history != nullptr) [[unlikely]] {
+      for (auto& input : inputs) input.reset();  // their references end with the call
+      HistoryEvent event;
+      event.kind = EventKind::kKernelCall;
+      event.label = history->intern(kernel.name());
+      event.bytes_added = static_cast<std::int64_t>(rt.storage().pool().bytes_in_use()) -
+                          static_cast<std::int64_t>(in_use_before);
+      rt.storage().record(event);
+    }
     double* out = rt.mailbox();
     switch (result.kind) {
-      case KernelResult::Kind::kTensor: {
-        const DType dtype = result.tensor.dtype();
-        const double handle = rt.adopt(std::move(result.tensor), false);
-        out[1] = static_cast<double>(dtype);
-        return handle;
-      }
+      case KernelResult::Kind::kTensor: return handle;
       case KernelResult::Kind::kNumber: out[1] = result.number; return 0;
       case KernelResult::Kind::kInt64:
       case KernelResult::Kind::kUint64: out[1] = __builtin_bit_cast(double, result.integer); return 0;

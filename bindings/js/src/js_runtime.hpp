@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -29,6 +31,10 @@ struct Entry {
   Tensor tensor;
   std::uint32_t id = 0;  // what JavaScript shows: 1, 2, 3... per device, never reused
   bool is_data = false;  // a DeviceData (raw bytes) rather than a Tensor
+  // For the history (snapshots): what made it, and its creation site (an
+  // interned text of the History, set by JS when stacks are recorded).
+  OwnerKind kind = OwnerKind::kTensor;
+  std::uint32_t site = History::kNoString;
 };
 
 // Even, and below 2^21: generations of a packed handle fit in 21 bits.
@@ -79,6 +85,7 @@ struct EntryRecord {
   bool read_only = false;
   DType dtype = DType::kUint8;
   int ndim = 0;
+  OwnerKind kind = OwnerKind::kTensor;
   BufferHandle buffer;
   std::int64_t offset = 0;
   std::int64_t shape[kMaxDims] = {};
@@ -92,6 +99,7 @@ inline void write_entry(ImageWriter& out, const Entry& entry) {
   out.u8(t.is_read_only() ? 1 : 0);
   out.u8(static_cast<std::uint8_t>(t.dtype()));
   out.u8(static_cast<std::uint8_t>(t.ndim()));
+  out.u8(static_cast<std::uint8_t>(entry.kind));
   out.u32(t.buffer().index());
   out.u32(t.buffer().generation());
   out.i64(t.offset());
@@ -106,15 +114,20 @@ inline EntryRecord read_entry(ImageReader& in) {
   const std::uint8_t read_only = in.u8("read_only");
   const std::uint8_t dtype = in.u8("dtype");
   const std::uint8_t ndim = in.u8("ndim");
+  const std::uint8_t kind = in.u8("kind");
   if (is_data > 1) in.fail(fmt::format("is_data is {}; it must be 0 or 1", is_data));
   if (read_only > 1) in.fail(fmt::format("read_only is {}; it must be 0 or 1", read_only));
   if (dtype >= kDTypeCount) in.fail(fmt::format("dtype {} is not one of the {} dtypes", dtype, kDTypeCount));
   if (ndim > kMaxDims) in.fail(fmt::format("ndim is {}; at most {}", ndim, kMaxDims));
+  if (kind == 0 || kind > static_cast<std::uint8_t>(OwnerKind::kKernelOutput)) {
+    in.fail(fmt::format("kind is {}; it must be 1 to {}", kind, static_cast<int>(OwnerKind::kKernelOutput)));
+  }
   if (r.id == 0) in.fail("id is 0; ids start at 1");
   r.is_data = is_data != 0;
   r.read_only = read_only != 0;
   r.dtype = static_cast<DType>(dtype);
   r.ndim = ndim;
+  r.kind = static_cast<OwnerKind>(kind);
   const std::uint32_t index = in.u32("buffer index");
   r.buffer = BufferHandle{index, in.u32("buffer generation")};
   r.offset = in.i64("offset");
@@ -141,31 +154,113 @@ class Runtime {
   // table has room before make() runs, so a reference into it that make()
   // holds (the source of a view op) stays valid, and the tensor is moved
   // once, into its slot.
+  // `kind`: kData, kTensor (a view when recording finds its buffer shared)
+  // or kKernelOutput.
   template <typename Make>
-  double adopt_from(Make&& make, bool is_data) {
+  double adopt_from(Make&& make, bool is_data, OwnerKind kind = OwnerKind::kTensor) {
     entries_.reserve_one();
     const std::uint32_t id = next_id_ + 1;
-    const Handle handle = entries_.insert(Entry{make(), id, is_data});
+    const Handle handle = entries_.insert(Entry{make(), id, is_data, is_data ? OwnerKind::kData : kind});
     next_id_ = id;
     mailbox_[mailbox::kCreatedId] = id;
     ++(is_data ? live_data_ : live_tensors_);
+    if (history_) [[unlikely]] record_created(entries_.get(handle));
     return pack(handle);
   }
-  double adopt(Tensor tensor, bool is_data) {
-    return adopt_from([&tensor] { return std::move(tensor); }, is_data);
+  double adopt(Tensor tensor, bool is_data, OwnerKind kind = OwnerKind::kTensor) {
+    return adopt_from([&tensor] { return std::move(tensor); }, is_data, kind);
   }
 
   [[nodiscard]] const Tensor& tensor(double packed) const { return entries_.get(unpack(packed)).tensor; }
 
   // Forgets the object and drops its buffer reference; the slot goes first,
   // so an error from the release (a debug guard overrun) leaves no entry.
-  void release(double packed) {
+  // `reclaimed`: the safety net releases it (recorded as such).
+  void release(double packed, bool reclaimed = false) {
     const Handle handle = unpack(packed);
     Entry& entry = entries_.get(handle);
+    if (history_) [[unlikely]] {
+      record_object(reclaimed ? EventKind::kReclaimed : EventKind::kObjectDisposed, entry);
+    }
     --(entry.is_data ? live_data_ : live_tensors_);
     entries_.erase_resolved(handle);
     entry.tensor.reset();  // the slot's memory stays as it is until its next insert
   }
+
+  // ---- history (device.recordHistory / snapshot) ----
+  [[nodiscard]] History* history() noexcept { return history_.get(); }
+
+  // Starts a new history (ending any other) of `max_events` events.
+  void start_history(double max_events) {
+    const std::int64_t n = to_int(max_events, "recordHistory", "maxEvents");
+    if (n <= 0) detail::raise(ErrorCode::kInvalidArgument, "recordHistory: maxEvents {} must be positive", n);
+    constexpr auto kMostEvents = std::numeric_limits<std::size_t>::max() / sizeof(HistoryEvent);
+    if (static_cast<std::uint64_t>(n) > kMostEvents) {
+      detail::raise(ErrorCode::kInvalidArgument,
+                    "recordHistory: maxEvents {} is more than a ring of {}-byte events can ever hold ({})", n,
+                    sizeof(HistoryEvent), kMostEvents);
+    }
+    stop_history();
+    HistoryOptions options;
+    options.max_events = static_cast<std::size_t>(n);
+    auto history = std::make_unique<History>(options, [this] { return call_time_ns(); });
+    storage_.attach_history(*history);
+    history_ = std::move(history);
+  }
+  // ~History detaches it. Creation sites are texts of the history: they go with it.
+  void stop_history() noexcept {
+    if (!history_) return;
+    history_.reset();
+    entries_.for_each([this](Handle handle, const Entry&) { entries_.get(handle).site = History::kNoString; });
+  }
+
+  // The history's clock: the host's monotonic clock, read once per call from
+  // JavaScript (a read through WASI costs more there than the rest of an
+  // event); the events of one call share its time. end_call() after each call.
+  std::uint64_t call_time_ns() noexcept {
+    if (!call_time_read_) {
+      call_time_ns_ = History::steady_clock_ns();
+      call_time_read_ = true;
+    }
+    return call_time_ns_;
+  }
+  void end_call() noexcept { call_time_read_ = false; }
+
+  // An event only this layer sees (heap growth), with the pool's totals now.
+  // Not through Storage::record(): the heap grows inside an allocation,
+  // while the Storage records nothing of its own.
+  HistoryEvent& direct_event(EventKind kind) noexcept {
+    HistoryEvent& event = history_->next_event();
+    event.kind = kind;
+    event.bytes_in_use = storage_.pool().bytes_in_use();
+    event.bytes_reserved = storage_.pool().bytes_reserved();
+    return event;
+  }
+
+  // Sets the object's creation site (interned text `site`), in its entry and
+  // in its object_created event, which is among the last few recorded.
+  void set_site(double packed, std::uint32_t site) {
+    Entry& entry = entries_.get(unpack(packed));
+    entry.site = site;
+    if (!history_) return;
+    constexpr std::size_t kLookBack = 8;
+    for (std::size_t back = 1; back <= kLookBack && back <= history_->size(); ++back) {
+      HistoryEvent& event = history_->event(history_->size() - back);
+      if (event.kind == EventKind::kObjectCreated && event.owner == entry.id) {
+        event.label = site;
+        return;
+      }
+    }
+  }
+
+  // The snapshot document (docs/snapshot-format.md), kept until the next one.
+  const std::string& snapshot() {
+    snapshot_ = storage_.snapshot_json();
+    return snapshot_;
+  }
+
+  [[nodiscard]] char* text() noexcept { return text_; }
+  static constexpr int kTextBytes = 1024;
 
   // Releases every object (Device.dispose, and the destructor).
   void clear() noexcept {
@@ -223,7 +318,7 @@ class Runtime {
                       image.counters[0]);
       }
       data += r.is_data ? 1 : 0;
-      live.push_back(Entry{std::move(t), r.id, r.is_data});
+      live.push_back(Entry{std::move(t), r.id, r.is_data, r.kind});
     }
     for (std::size_t i = 0; i < moved.size(); ++i) {
       const std::uint32_t held = storage_.use_count(moved[i].handle) - carried[i];
@@ -288,6 +383,27 @@ class Runtime {
   }
 
  private:
+  [[gnu::noinline]] void record_created(Entry& entry) {
+    if (entry.kind == OwnerKind::kTensor && storage_.get(entry.tensor.buffer()).refcount > 1) entry.kind = OwnerKind::kView;
+    record_object(EventKind::kObjectCreated, entry);
+  }
+
+  [[gnu::noinline]] void record_object(EventKind kind, const Entry& entry) {
+    const Tensor& t = entry.tensor;
+    HistoryEvent event;
+    event.kind = kind;
+    event.owner = entry.id;
+    event.owner_kind = entry.kind;
+    event.buffer = t.buffer();
+    event.bytes = storage_.size(t.buffer());
+    event.label = entry.site;
+    if (!entry.is_data) {
+      event.dtype = t.dtype();
+      for (const std::int64_t d : t.shape()) event.shape.push_back(d);
+    }
+    storage_.record(event);
+  }
+
   [[noreturn, gnu::cold]] static void raise_not_int(double value, const char* op, const char* what, int index) {
     const std::string name = index >= 0 ? fmt::format("{}[{}]", what, index) : std::string(what);
     // Integers past 2^53 are integers, but not exact ones: say so rather than "not an integer".
@@ -301,6 +417,11 @@ class Runtime {
   std::int64_t ints_[kScratchDoubles] = {};  // scratch_ints() results
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
+  std::unique_ptr<History> history_;  // after storage_: detaches from it first
+  std::uint64_t call_time_ns_ = 0;
+  bool call_time_read_ = false;
+  std::string snapshot_;
+  char text_[kTextBytes] = {};
   std::size_t live_data_ = 0;
   std::size_t live_tensors_ = 0;
   std::uint32_t next_id_ = 0;

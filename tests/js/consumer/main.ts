@@ -4,7 +4,7 @@
 // `@ts-expect-error` line must be a type error, or tsc fails; most of them also run, to
 // check that the runtime refuses the same misuse.
 import { Device, TensorMemError, version } from 'tensormem';
-import type { CheckedView, ErrorCode, MemoryStats, Tensor } from 'tensormem';
+import type { CheckedView, ErrorCode, MemoryStats, Snapshot, SnapshotOwner, Tensor } from 'tensormem';
 
 // ---- compile-time checks -----------------------------------------------------------
 
@@ -287,6 +287,20 @@ checkThrows('allocation over maxMemory throws MEMORY_LIMIT', () => device.zeros(
   const released: number = device.compact();
   check('compact() releases the cached bytes', released >= 0 && stats(device).bytesCached === 0,
     `${released} released, ${stats(device).bytesCached} cached`);
+}
+
+// recordHistory() / snapshot(): typed events, buffers and owners.
+{
+  device.recordHistory({ maxEvents: 64, stacks: true });
+  const t = device.zeros([4]);
+  const snapshot: Snapshot = device.snapshot();
+  const owner: SnapshotOwner | undefined = snapshot.buffers.flatMap((b) => b.owners).find((o) => o.id === t.id);
+  check('snapshot: the tensor is an owner with its dtype and shape', owner?.kind === 'tensor' &&
+    owner.dtype === 'float32' && owner.shape?.[0] === 4, owner);
+  const kinds: string[] = (snapshot.history?.events ?? []).map((e) => e.kind);
+  checkEqual('snapshot: allocate, then the object', kinds, ['allocate', 'object_created']);
+  t.dispose();
+  device.stopHistory();
 }
 
 // dispose(): the device and everything it made refuse further use.

@@ -1,5 +1,6 @@
-// The inspector check: makes the leaky-load fixture (make-fixture.mjs), writes its
-// report with the CLI, and opens in Debian's headless Chromium (playwright-core):
+// The inspector check: records the leaky file-loading story with the installed
+// package's device.recordHistory() / snapshot() (examples/js/leaky-load.mjs),
+// writes its report with the CLI, and opens in Debian's headless Chromium (playwright-core):
 //   1. the CLI's report, one self-contained file: it must request nothing else;
 //   2. the static page, bindings/js/inspector/index.html?snapshot=<url>, served from 127.0.0.1;
 //   3. the static page without a snapshot, opened by the file picker and by drag and drop;
@@ -8,7 +9,8 @@
 // Each shows the numbers the snapshot holds (peak, live buffers and bytes, the top
 // creation site, size classes, leak suspects), shows a band's details on hover,
 // and logs no console errors. Screenshots go to build/inspector/; their paths are
-// printed. Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
+// printed (inspector-report-small.png is the guide's docs/images/inspector-report.png).
+// Last line: "inspector: N passed, M failed"; non-zero exit on any failure.
 //
 // Env: TENSORMEM_JS_TOOLS (where playwright-core is installed), TENSORMEM_CHROMIUM
 // (default /usr/bin/chromium).
@@ -48,12 +50,13 @@ setTimeout(() => {
   finish();
 }, DEADLINE_MS).unref();
 
-// ---- the fixture, the report and what they must show --------------------------------------
+// ---- the recorded snapshot, the report and what they must show -----------------------------
 
 const fixture = path.join(outDir, 'leaky-load.json');
 const report = path.join(outDir, 'leaky-load.html');
-const made = spawnSync(process.execPath, [path.join(here, 'make-fixture.mjs'), fixture], { encoding: 'utf8' });
-check('make-fixture.mjs writes the fixture', made.status === 0, made.stderr);
+const made = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'examples/js/leaky-load.mjs'), fixture],
+  { encoding: 'utf8' });
+check('examples/js/leaky-load.mjs records the story and writes its snapshot', made.status === 0, made.stderr);
 const cli = spawnSync(process.execPath, [path.join(root, 'bindings/js/bin/tensormem-inspect.mjs'), fixture, '-o', report],
   { encoding: 'utf8' });
 check('tensormem-inspect writes the report', cli.status === 0 && cli.stdout.includes(report), `${cli.status}: ${cli.stderr}`);
@@ -87,6 +90,10 @@ function storageSnapshot() {
 
 const snapshot = JSON.parse(readFileSync(fixture, 'utf8'));
 const expected = expectations(snapshot);
+const kinds = new Set(snapshot.history.events.map((e) => e.kind));
+check('the recording is a device snapshot holding every kind of event the story makes',
+  snapshot.producer.layer === 'device' && ['allocate', 'retain', 'release', 'object_created', 'object_disposed',
+    'kernel_call', 'reclaimed', 'limit_failure', 'heap_growth'].every((k) => kinds.has(k)), [...kinds].join(', '));
 
 // Worked out here from the snapshot, independently of the page's code: the site
 // whose live objects hold the most bytes (each buffer once), and the sites the
@@ -106,10 +113,10 @@ function expectations(s) {
     }
   }
   const ranked = [...bySite.entries()].sort((a, b) => b[1].bytes - a[1].bytes);
-  if (ranked.length > 1 && ranked[0][1].bytes === ranked[1][1].bytes) throw new Error('the fixture must have one top site');
+  if (ranked.length > 1 && ranked[0][1].bytes === ranked[1][1].bytes) throw new Error('the story must have one top site');
   const reclaimedSites = new Set(s.history.events.filter((e) => e.kind === 'reclaimed').map((e) => s.strings[e.site]));
   const liveWithClasses = s.size_classes.filter((c) => c.in_use_blocks + c.cached_blocks > 0);
-  // A band to hover: the largest live buffer (the long file's data, left live by the failure).
+  // A band to hover: the largest live buffer (the long file's data: playFile has no try/finally).
   const largest = [...s.buffers].sort((a, b) => b.block_bytes - a.block_bytes)[0];
   const creator = largest.owners[0];
   return {
@@ -279,6 +286,11 @@ async function reportPage() {
   const { page, consoleErrors } = await open('report', `${origin}/out/leaky-load.html`);
   await checkShown('report', page);  // ends with the mouse over a band: the screenshot shows its details
   await screenshot(page, 'inspector-report.png');
+  // The guide's copy (docs/images/inspector-report.png), kept small: the cards and the hovered timeline.
+  const bottom = await page.$eval('#timeline', (n) => n.getBoundingClientRect().bottom + window.scrollY + 40);
+  const small = path.join(outDir, 'inspector-report-small.png');
+  await page.screenshot({ path: small, clip: { x: 40, y: 50, width: 1200, height: bottom - 50 } });
+  console.log(`screenshot: ${small}`);
   const asked = requests.filter((r) => r.page === 'report').map((r) => r.path);
   checkEqual('[report] the self-contained report requests nothing but itself', asked.filter((p) => p !== '/favicon.ico'),
     ['/out/leaky-load.html']);
