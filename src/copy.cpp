@@ -186,8 +186,6 @@ template <std::size_t Width>
 using Bits = std::conditional_t<Width == 1, std::uint8_t,
                                 std::conditional_t<Width == 2, std::uint16_t,
                                                    std::conditional_t<Width == 4, std::uint32_t, std::uint64_t>>>;
-template <typename To, typename From>
-inline constexpr bool kMovesBits = std::is_same_v<To, From> && std::is_unsigned_v<To> && !std::is_same_v<To, bool>;
 
 // ---- 128-bit vectors -----------------------------------------------------------------
 
