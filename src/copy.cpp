@@ -186,8 +186,6 @@ template <std::size_t Width>
 using Bits = std::conditional_t<Width == 1, std::uint8_t,
                                 std::conditional_t<Width == 2, std::uint16_t,
                                                    std::conditional_t<Width == 4, std::uint32_t, std::uint64_t>>>;
-template <typename To, typename From>
-inline constexpr bool kMovesBits = std::is_same_v<To, From> && std::is_unsigned_v<To> && !std::is_same_v<To, bool>;
 
 // ---- 128-bit vectors -----------------------------------------------------------------
 
@@ -320,7 +318,8 @@ Int convert_vector_prefix([[maybe_unused]] std::byte* dst, [[maybe_unused]] cons
 }
 
 template <typename To, typename From>
-// Not inlined: inside copy_typed's dispatch, GCC vectorized fewer of these loops.
+// Not inlined: it is called through the row kernel table, and inlined into
+// one dispatcher GCC vectorized fewer of these loops.
 [[gnu::noinline]] void convert_contiguous(std::byte* dst, const std::byte* src, Int n) noexcept {
   for (Int i = convert_vector_prefix<To, From>(dst, src, n); i < n; ++i) {
     convert_one<To, From>(dst + i * Int{sizeof(To)}, src + i * Int{sizeof(From)});
@@ -338,12 +337,110 @@ void fill_contiguous(std::byte* dst, T value, Int n) noexcept {
   for (Int i = 0; i < n; ++i) store<T>(dst + i * Int{sizeof(T)}, value);
 }
 
-// n elements, any strides (in elements).
-template <typename To, typename From>
-void convert_strided(std::byte* dst, Int dst_stride, const std::byte* src, Int src_stride, Int n) noexcept {
-  const Int dst_step = dst_stride * Int{sizeof(To)};
-  const Int src_step = src_stride * Int{sizeof(From)};
-  for (Int i = 0; i < n; ++i) convert_one<To, From>(dst + i * dst_step, src + i * src_step);
+// ---- moving bits by element width ----------------------------------------------------
+
+// A row kernel converts n contiguous elements of one dtype into n contiguous
+// elements of another. It is the only code that depends on the dtype pair:
+// broadcasts, gathers and transposes move the bits by element width and call
+// it on contiguous runs, so each pair costs one loop in the binary.
+using RowKernel = void (*)(std::byte* dst, const std::byte* src, Int n) noexcept;
+
+// 16 bytes as lanes of W bytes (GCC and Clang vector extensions: SSE2 natively,
+// wasm SIMD with -msimd128, scalar code elsewhere).
+template <std::size_t W>
+struct LanesOf;
+template <>
+struct LanesOf<1> {
+  typedef std::uint8_t type __attribute__((vector_size(16)));
+};
+template <>
+struct LanesOf<2> {
+  typedef std::uint16_t type __attribute__((vector_size(16)));
+};
+template <>
+struct LanesOf<4> {
+  typedef std::uint32_t type __attribute__((vector_size(16)));
+};
+template <>
+struct LanesOf<8> {
+  typedef std::uint64_t type __attribute__((vector_size(16)));
+};
+template <std::size_t W>
+using Lanes = typename LanesOf<W>::type;
+
+template <std::size_t W>
+[[gnu::always_inline]] inline Lanes<W> load_lanes(const std::byte* p) noexcept {
+  Lanes<W> v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+template <std::size_t W>
+[[gnu::always_inline]] inline void store_lanes(std::byte* p, Lanes<W> v) noexcept {
+  std::memcpy(p, &v, 16);
+}
+// The lanes in reverse order.
+template <std::size_t W>
+[[gnu::always_inline]] inline Lanes<W> reversed(Lanes<W> v) noexcept {
+  if constexpr (W == 1) {
+    return __builtin_shufflevector(v, v, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  } else if constexpr (W == 2) {
+    return __builtin_shufflevector(v, v, 7, 6, 5, 4, 3, 2, 1, 0);
+  } else if constexpr (W == 4) {
+    return __builtin_shufflevector(v, v, 3, 2, 1, 0);
+  } else {
+    return __builtin_shufflevector(v, v, 1, 0);
+  }
+}
+// The even lanes of a followed by those of b.
+template <std::size_t W>
+[[gnu::always_inline]] inline Lanes<W> evens(Lanes<W> a, Lanes<W> b) noexcept {
+  if constexpr (W == 1) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  } else if constexpr (W == 2) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+  } else if constexpr (W == 4) {
+    return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+  } else {
+    return __builtin_shufflevector(a, b, 0, 2);
+  }
+}
+
+// n elements of W bytes, steps in bytes. Runs read backwards or every other
+// element go through vector shuffles: scalar loads and stores reach a fifth
+// of memcpy in wasm.
+template <std::size_t W>
+void move_strided(std::byte* dst, Int dst_step, const std::byte* src, Int src_step, Int n) noexcept {
+  constexpr Int kW = W;
+  constexpr Int K = 16 / kW;
+  Int i = 0;
+  if (dst_step == kW && src_step == -kW) {
+    for (; i + K <= n; i += K) store_lanes<W>(dst + i * kW, reversed<W>(load_lanes<W>(src - (i + K - 1) * kW)));
+  } else if (dst_step == kW && src_step == 2 * kW) {
+    // i + K < n: the second load's last lane lies before element i + K, inside the view's extent.
+    for (; i + K < n; i += K) {
+      store_lanes<W>(dst + i * kW, evens<W>(load_lanes<W>(src + 2 * i * kW), load_lanes<W>(src + (2 * i + K) * kW)));
+    }
+  }
+  for (; i < n; ++i) store<Bits<W>>(dst + i * dst_step, load<Bits<W>>(src + i * src_step));
+}
+
+void move_strided(std::byte* dst, Int dst_step, const std::byte* src, Int src_step, Int n, Int width) noexcept {
+  switch (width) {
+    case 1: return move_strided<1>(dst, dst_step, src, src_step, n);
+    case 2: return move_strided<2>(dst, dst_step, src, src_step, n);
+    case 4: return move_strided<4>(dst, dst_step, src, src_step, n);
+    default: return move_strided<8>(dst, dst_step, src, src_step, n);
+  }
+}
+
+// n copies of the width-byte element at value.
+void fill_bytes(std::byte* dst, const std::byte* value, Int width, Int n) noexcept {
+  switch (width) {
+    case 1: return fill_contiguous(dst, load<Bits<1>>(value), n);
+    case 2: return fill_contiguous(dst, load<Bits<2>>(value), n);
+    case 4: return fill_contiguous(dst, load<Bits<4>>(value), n);
+    default: return fill_contiguous(dst, load<Bits<8>>(value), n);
+  }
 }
 
 // ---- transposes ----------------------------------------------------------------------
@@ -401,17 +498,18 @@ template <std::size_t Bytes>
 }
 
 // dst(a, b) = src(a, b) for a < size_a, b < size_b, where dst is contiguous
-// along a (b steps dst_b elements) and src along b (a steps src_a elements).
-template <typename To, typename From>
-void transpose_2d(std::byte* dst, Int dst_b, const std::byte* src, Int src_a, Int size_a, Int size_b) noexcept {
-  constexpr Int kDstItem = sizeof(To);
-  constexpr Int kSrcItem = sizeof(From);
-  // Moved as raw bits into the buffer: any conversion happens on the way out.
-  using Raw = Bits<sizeof(From)>;
+// along a (b steps dst_b elements of dst_item bytes) and src along b (a steps
+// src_a elements of W bytes). With a row kernel, each run is converted on its
+// way out of the buffer; without, the bits are copied (dst_item == W).
+template <std::size_t W>
+void transpose_2d(std::byte* dst, Int dst_b, Int dst_item, const std::byte* src, Int src_a, Int size_a, Int size_b,
+                  RowKernel row) noexcept {
+  constexpr Int kSrcItem = W;
+  using Raw = Bits<W>;
   constexpr Int K = 16 / kSrcItem;
   constexpr Int kBufferRow = kTileA * kSrcItem;
   alignas(64) std::byte buffer[static_cast<std::size_t>(kTileB * kBufferRow)];
-  const Int dst_row = dst_b * kDstItem;
+  const Int dst_row = dst_b * dst_item;
   const Int src_row = src_a * kSrcItem;
   for (Int b0 = 0; b0 < size_b; b0 += kTileB) {
     const Int nb = std::min(kTileB, size_b - b0);
@@ -432,10 +530,10 @@ void transpose_2d(std::byte* dst, Int dst_b, const std::byte* src, Int src_a, In
           convert_one<Raw, Raw>(buffer + b * kBufferRow + a * kSrcItem, tile + a * src_row + b * kSrcItem);
         }
       }
-      std::byte* out = dst + b0 * dst_row + a0 * kDstItem;
+      std::byte* out = dst + b0 * dst_row + a0 * dst_item;
       for (Int b = 0; b < nb; ++b) {
-        if constexpr (!kMovesBits<To, From>) {
-          convert_contiguous<To, From>(out + b * dst_row, buffer + b * kBufferRow, na);
+        if (row != nullptr) {
+          row(out + b * dst_row, buffer + b * kBufferRow, na);
         } else if (na == kTileA) {
           copy_run<static_cast<std::size_t>(kBufferRow)>(out + b * dst_row, buffer + b * kBufferRow);
         } else {
@@ -454,48 +552,103 @@ int src_contiguous_dim(const Plan& plan) noexcept {
   return -1;
 }
 
+// Calls transpose(d, s) for each 2-D transpose the plan splits into, where dst
+// is contiguous along the innermost dim and src along dim `other`.
+template <typename Transpose>
+void for_each_transpose(const Plan& plan, int other, Transpose&& transpose) {
+  Plan rest = without_dim(plan, other);
+  for_each_row(rest, transpose);
+}
+
 // ---- the copy ----------------------------------------------------------------------------
 
-template <typename To, typename From>
-void copy_typed(const Plan& plan) noexcept {
-  if (plan.ndim == 0) return convert_one<To, From>(plan.dst, plan.src);
+// Same-dtype copies (and integer pairs of one width, whose conversion wraps to
+// the same bits): W-byte elements moved as they are.
+template <std::size_t W>
+void copy_bits(const Plan& plan) noexcept {
+  using T = Bits<W>;
+  constexpr Int kW = W;
+  if (plan.ndim == 0) return store<T>(plan.dst, load<T>(plan.src));
   const auto last = static_cast<std::size_t>(plan.ndim - 1);
   const Int n = plan.sizes[last];
   const Int dst_inner = plan.dst_strides[last];
   const Int src_inner = plan.src_strides[last];
   if (dst_inner == 1 && src_inner == 1) {
-    if constexpr (kMovesBits<To, From>) {
-      const auto bytes = static_cast<std::size_t>(n) * sizeof(To);
-      return for_each_row(plan, [bytes](std::byte* d, const std::byte* s) { std::memcpy(d, s, bytes); });
-    } else {
-      return for_each_row(plan, [n](std::byte* d, const std::byte* s) { convert_contiguous<To, From>(d, s, n); });
-    }
+    const auto bytes = static_cast<std::size_t>(n * kW);
+    return for_each_row(plan, [bytes](std::byte* d, const std::byte* s) { std::memcpy(d, s, bytes); });
   }
   if (dst_inner == 1 && src_inner == 0) {  // a broadcast row
-    return for_each_row(plan, [n](std::byte* d, const std::byte* s) {
-      fill_contiguous<To>(d, convert_element<To>(load<From>(s)), n);
+    return for_each_row(plan, [n](std::byte* d, const std::byte* s) { fill_contiguous<T>(d, load<T>(s), n); });
+  }
+  if (const int other = src_contiguous_dim(plan); dst_inner == 1 && other >= 0) {
+    const auto o = static_cast<std::size_t>(other);
+    const Int size_b = plan.sizes[o];
+    const Int dst_b = plan.dst_strides[o];
+    return for_each_transpose(plan, other, [&](std::byte* d, const std::byte* s) {
+      transpose_2d<W>(d, dst_b, kW, s, src_inner, n, size_b, nullptr);
+    });
+  }
+  for_each_row(plan, [&](std::byte* d, const std::byte* s) {
+    move_strided<W>(d, dst_inner * kW, s, src_inner * kW, n);
+  });
+}
+
+// Converting copies: the pair's row kernel on contiguous runs, the rest by width.
+void copy_converting(const Plan& plan, RowKernel row) noexcept {
+  if (plan.ndim == 0) return row(plan.dst, plan.src, 1);
+  const Int dst_item = plan.dst_item;
+  const Int src_item = plan.src_item;
+  const auto last = static_cast<std::size_t>(plan.ndim - 1);
+  const Int n = plan.sizes[last];
+  const Int dst_inner = plan.dst_strides[last];
+  const Int src_inner = plan.src_strides[last];
+  if (dst_inner == 1 && src_inner == 1) {
+    return for_each_row(plan, [&](std::byte* d, const std::byte* s) { row(d, s, n); });
+  }
+  if (dst_inner == 1 && src_inner == 0) {  // a broadcast row: one element converted, then filled
+    return for_each_row(plan, [&](std::byte* d, const std::byte* s) {
+      alignas(8) std::byte value[8];
+      row(value, s, 1);
+      fill_bytes(d, value, dst_item, n);
     });
   }
   if (const int other = src_contiguous_dim(plan); dst_inner == 1 && other >= 0) {
     const auto o = static_cast<std::size_t>(other);
     const Int size_b = plan.sizes[o];
     const Int dst_b = plan.dst_strides[o];
-    Plan rest = without_dim(plan, other);
-    return for_each_row(rest, [&](std::byte* d, const std::byte* s) {
-      transpose_2d<To, From>(d, dst_b, s, src_inner, n, size_b);
+    return for_each_transpose(plan, other, [&](std::byte* d, const std::byte* s) {
+      switch (src_item) {
+        case 1: return transpose_2d<1>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
+        case 2: return transpose_2d<2>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
+        case 4: return transpose_2d<4>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
+        default: return transpose_2d<8>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
+      }
     });
   }
+  // Any other strides: gather a chunk of src, convert it, scatter it unless
+  // dst is contiguous.
+  constexpr Int kChunk = 256;
+  alignas(16) std::byte gathered[kChunk * 8];
+  alignas(16) std::byte converted[kChunk * 8];
   for_each_row(plan, [&](std::byte* d, const std::byte* s) {
-    convert_strided<To, From>(d, dst_inner, s, src_inner, n);
+    for (Int i = 0; i < n; i += kChunk) {
+      const Int m = std::min(kChunk, n - i);
+      move_strided(gathered, src_item, s + i * src_inner * src_item, src_inner * src_item, m, src_item);
+      if (dst_inner == 1) {
+        row(d + i * dst_item, gathered, m);
+      } else {
+        row(converted, gathered, m);
+        move_strided(d + i * dst_inner * dst_item, dst_inner * dst_item, converted, dst_item, m, dst_item);
+      }
+    }
   });
 }
 
-// The converting kernels, one per (dst, src) dtype pair, reached through this
-// table rather than through visit(): inlined into one dispatcher, the 121
-// pairs made copy_strided a 500 KB wasm function that V8 needs seconds to
-// optimize (and a new instance of the module waits for that). Apart, only the
-// pairs in use are optimized.
-using Kernel = void (*)(const Plan&) noexcept;
+// One row kernel per converting (dst, src) dtype pair, in a table rather than
+// reached through visit(): inlined into one dispatcher, the 121 pairs made
+// copy_strided a 500 KB wasm function that V8 needs seconds to optimize (and
+// a new instance of the module waits for that). Apart, only the pairs in use
+// are optimized. Pairs that move bits have no row kernel.
 using DTypeTypes = std::tuple<float, double, std::int8_t, std::uint8_t, std::int16_t, std::uint16_t, std::int32_t,
                               std::uint32_t, std::int64_t, std::uint64_t, bool>;
 template <std::size_t... I>
@@ -505,15 +658,28 @@ constexpr bool in_dtype_order(std::index_sequence<I...>) {
 static_assert(std::tuple_size_v<DTypeTypes> == kDTypeCount &&
               in_dtype_order(std::make_index_sequence<kDTypeCount>{}));
 
+template <typename To, typename From>
+inline constexpr bool kSameBits =
+    !std::is_same_v<To, bool> && !std::is_same_v<From, bool> &&
+    (std::is_same_v<To, From> || (std::is_integral_v<To> && std::is_integral_v<From> && sizeof(To) == sizeof(From)));
+
+template <typename To, typename From>
+constexpr RowKernel row_kernel() {
+  if constexpr (kSameBits<To, From>) {
+    return nullptr;
+  } else {
+    return &convert_contiguous<To, From>;
+  }
+}
 template <typename To, std::size_t... From>
-constexpr std::array<Kernel, kDTypeCount> kernels_to(std::index_sequence<From...>) {
-  return {&copy_typed<To, std::tuple_element_t<From, DTypeTypes>>...};
+constexpr std::array<RowKernel, kDTypeCount> row_kernels_to(std::index_sequence<From...>) {
+  return {row_kernel<To, std::tuple_element_t<From, DTypeTypes>>()...};
 }
 template <std::size_t... To>
-constexpr std::array<std::array<Kernel, kDTypeCount>, kDTypeCount> all_kernels(std::index_sequence<To...>) {
-  return {kernels_to<std::tuple_element_t<To, DTypeTypes>>(std::make_index_sequence<kDTypeCount>{})...};
+constexpr std::array<std::array<RowKernel, kDTypeCount>, kDTypeCount> all_row_kernels(std::index_sequence<To...>) {
+  return {row_kernels_to<std::tuple_element_t<To, DTypeTypes>>(std::make_index_sequence<kDTypeCount>{})...};
 }
-constexpr auto kKernels = all_kernels(std::make_index_sequence<kDTypeCount>{});
+constexpr auto kRowKernels = all_row_kernels(std::make_index_sequence<kDTypeCount>{});
 
 }  // namespace
 
@@ -522,15 +688,15 @@ void copy_strided(IntList shape, const StridedOperand& dst, const StridedOperand
   const auto src_item = static_cast<Int>(size_of(src.dtype));
   const Plan plan = make_plan(shape, dst.data, dst.strides, dst_item, src.data, src.strides, src_item);
   if (plan.empty) return;
-  if (dst.dtype == src.dtype && dst.dtype != DType::kBool) {
-    switch (dst_item) {
-      case 1: return copy_typed<Bits<1>, Bits<1>>(plan);
-      case 2: return copy_typed<Bits<2>, Bits<2>>(plan);
-      case 4: return copy_typed<Bits<4>, Bits<4>>(plan);
-      default: return copy_typed<Bits<8>, Bits<8>>(plan);
-    }
+  if (const RowKernel row = kRowKernels[static_cast<std::size_t>(dst.dtype)][static_cast<std::size_t>(src.dtype)]) {
+    return copy_converting(plan, row);
   }
-  kKernels[static_cast<std::size_t>(dst.dtype)][static_cast<std::size_t>(src.dtype)](plan);
+  switch (dst_item) {
+    case 1: return copy_bits<1>(plan);
+    case 2: return copy_bits<2>(plan);
+    case 4: return copy_bits<4>(plan);
+    default: return copy_bits<8>(plan);
+  }
 }
 
 void fill_strided(IntList shape, const StridedOperand& dst, const std::byte* value) noexcept {

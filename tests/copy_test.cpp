@@ -373,6 +373,33 @@ TEST(CopyKernels, NegativeStridesOnEitherSideMatchReference) {
   expect_copy_matches_reference(rng, shape, DType::kInt32, reversed_columns, DType::kFloat32, contiguous_view(shape));
 }
 
+// Step 2 and step -1 rows go through vector shuffles: every length around the
+// vector widths, with the source ending exactly at its buffer's end (so a
+// load past the last element would be out of bounds under ASan), for each
+// element width, converting or not, into contiguous and strided dst.
+TEST(CopyKernels, StepTwoAndReversedRowsOfEveryLengthMatchReference) {
+  Rng rng(12);
+  for (Int n = 1; n <= 40; ++n) {
+    const List shape{3, n};
+    View every_other;
+    every_other.strides = {2 * n, 2};
+    every_other.span = 6 * n - 1;  // the last row's last element is the buffer's last
+    View reversed;
+    reversed.strides = {n, -1};
+    reversed.offset = n - 1;
+    reversed.span = 3 * n;
+    View dst_every_other = every_other;
+    for (const DType dtype : {DType::kUint8, DType::kInt16, DType::kFloat32, DType::kFloat64}) {
+      for (const View* src : {&every_other, &reversed}) {
+        expect_copy_matches_reference(rng, shape, dtype, contiguous_view(shape), dtype, *src);
+        expect_copy_matches_reference(rng, shape, DType::kInt32, contiguous_view(shape), dtype, *src);
+        expect_copy_matches_reference(rng, shape, DType::kFloat32, dst_every_other, dtype, *src);
+      }
+    }
+    if (HasFailure()) return;  // one described case is enough
+  }
+}
+
 TEST(CopyKernels, StrideZeroSourcesBroadcast) {
   Rng rng(7);
   const List shape{6, 37};
