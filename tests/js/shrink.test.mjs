@@ -265,7 +265,7 @@ test('a shrink keeps each object\'s owner kind, and a recording goes on in the n
   assert.deepEqual({ max_events: moved.history.max_events, recorded: moved.history.recorded, events: moved.history.events },
     { max_events: 64, recorded: 0, events: [] });
   view.dispose();
-  assert.deepEqual(d.snapshot().history.events.map((e) => e.kind), ['object_disposed']);
+  assert.deepEqual(d.snapshot().history.events.map((e) => e.kind), ['object_disposed', 'release']);
   base.dispose();
   data.dispose();
 });
