@@ -579,7 +579,7 @@ void Runner::op_view(Input& in) {
       last_op_ = fmt::format("expand({})", target);
       result = p.expand(target);
       for_each_index(result->shape(), [&](const Index& i) {
-        Index at(i.begin() + leading, i.end());
+        Index at(i.begin() + static_cast<std::ptrdiff_t>(leading), i.end());
         for (std::size_t k = 0; k < at.size(); ++k) at[k] = shape[k] == 1 ? 0 : at[k];
         if (element_of(*result, i) != element_of(p, at)) fail("{}: index {} is not parent index {}", last_op_, i, at);
       });
