@@ -25,6 +25,15 @@ set(TENSORMEM_SANITIZE_FLAGS
 set(TENSORMEM_SANITIZE_ENVIRONMENT
     "ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:abort_on_error=0"
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+# The libFuzzer target (tests/fuzz) needs clang; its tree is instrumented for coverage.
+option(TENSORMEM_BUILD_FUZZER "Build the libFuzzer target (clang; implies TENSORMEM_SANITIZE)" OFF)
+if(TENSORMEM_BUILD_FUZZER)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang" OR EMSCRIPTEN)
+    message(FATAL_ERROR "TENSORMEM_BUILD_FUZZER needs a native clang (CMAKE_CXX_COMPILER=clang++)")
+  endif()
+  set(TENSORMEM_SANITIZE ON)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
 if(TENSORMEM_SANITIZE)
   if(EMSCRIPTEN)
     message(WARNING "TENSORMEM_SANITIZE is supported for native builds only; ignored")

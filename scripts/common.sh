@@ -58,6 +58,11 @@ tm_configure() {
       emcmake cmake "${common[@]}" -DCMAKE_BUILD_TYPE=Release -DTENSORMEM_BUILD_BENCHMARKS=ON \
         -DCMAKE_CROSSCOMPILING_EMULATOR="$(command -v node)" \
         ${bench_src:+-DTENSORMEM_BENCHMARK_SOURCE_DIR="${bench_src}"} ;;
+    fuzz)
+      # The libFuzzer target only, with clang (ASan + UBSan + coverage): no tests, examples, benchmarks.
+      cmake -S "${TM_ROOT}" -B "${dir}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DTENSORMEM_BUILD_FUZZER=ON -DTENSORMEM_BUILD_TESTS=OFF -DTENSORMEM_BUILD_EXAMPLES=OFF \
+        -DTENSORMEM_BUILD_BENCHMARKS=OFF -DTENSORMEM_INSTALL=OFF -DTENSORMEM_WERROR=ON ;;
     *)
       echo "unknown build tree: ${tree}" >&2; return 2 ;;
   esac

@@ -21,7 +21,7 @@ apt_update() {
 }
 
 # 1. Packages. nodejs only when there is no node at all (keep a newer node from elsewhere).
-packages=(cmake g++ make libgtest-dev libbenchmark-dev libfmt-dev emscripten chromium)
+packages=(cmake g++ make libgtest-dev libbenchmark-dev libfmt-dev emscripten chromium clang libclang-rt-14-dev)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build build/{native,asan,wasm} and run ctest in each; build and pack the npm package and
+# Build build/{native,asan,wasm} and run ctest in each; fuzz for 60 s (build/fuzz, clang;
+# TM_FUZZ_SECONDS to change); build and pack the npm package and
 # the example kernel package (against an installed tensormem), install the tarballs, and
 # run the JS checks on them (node's test runner, the TypeScript consumer, headless
 # Chromium for the packages and for the memory inspector's page, an app per bundler in
@@ -56,6 +57,31 @@ for tree in native asan wasm; do
     problems+=("${tree}: build failed")
   fi
 done
+
+# ---- the libFuzzer target, natively for a bounded time (build/fuzz, clang) ----
+# New inputs go to build/fuzz/corpus (tests/fuzz/corpus is read, never written);
+# a crash leaves its input in build/fuzz/artifacts/ and fails the run.
+TM_FUZZ_SECONDS="${TM_FUZZ_SECONDS:-60}"
+run_fuzzer() {
+  local dir="${TM_BUILD}/fuzz" log="${TM_BUILD}/fuzz/fuzz.log" status=0 runs
+  mkdir -p "${dir}/corpus" "${dir}/artifacts"
+  tm_log "fuzz ${TM_FUZZ_SECONDS} s"
+  "${dir}/tests/fuzz/tensor_ops_fuzzer" -max_total_time="${TM_FUZZ_SECONDS}" -timeout=20 \
+    -artifact_prefix="${dir}/artifacts/" "${dir}/corpus" "${TM_ROOT}/tests/fuzz/corpus" >"${log}" 2>&1 || status=$?
+  tail -n 5 "${log}"
+  runs="$(sed -nE 's/^Done ([0-9]+) runs in.*/\1/p' "${log}" | tail -n 1)"
+  if ((status == 0)) && [[ -n "${runs}" ]]; then
+    add_counts "fuzz (${runs} inputs in ${TM_FUZZ_SECONDS} s)" 1 0
+  else
+    add_counts "fuzz" 0 1
+    problems+=("fuzz: exit ${status}; see ${log} and ${dir}/artifacts/")
+  fi
+}
+if timed "build fuzz" tm_build fuzz tensor_ops_fuzzer; then
+  timed "fuzz" run_fuzzer
+else
+  problems+=("fuzz: build failed")
+fi
 
 # ---- JavaScript: the npm package, under node, as a TypeScript consumer, in Chromium ----
 

@@ -50,11 +50,12 @@ Plan make_plan(IntList shape, std::byte* dst, const Int* dst_strides, Int dst_it
   std::array<Int, kMaxDims> src_by_dim{};
   std::array<int, kMaxDims> order{};
   int kept = 0;
+  // Before any stride is used: an empty shape's strides are unchecked.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+    plan.empty = true;
+    return plan;
+  }
   for (std::size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 0) {
-      plan.empty = true;
-      return plan;
-    }
     if (shape[d] == 1) continue;
     const auto k = static_cast<std::size_t>(kept);
     sizes[k] = shape[d];

@@ -246,8 +246,9 @@ bool Layout::may_alias() const noexcept {
   // each stride exceeds the span of all smaller ones.
   std::array<std::pair<Int, Int>, kMaxDims> dims{};  // (|stride|, size)
   std::size_t count = 0;
+  // An empty layout's strides are unchecked (it reaches nothing): look at none of them.
+  if (numel() == 0) return false;
   for (std::size_t d = 0; d < static_cast<std::size_t>(ndim_); ++d) {
-    if (sizes_[d] == 0) return false;
     if (sizes_[d] == 1) continue;
     if (strides_[d] == 0) return true;
     dims[count++] = {strides_[d] < 0 ? -strides_[d] : strides_[d], sizes_[d]};
@@ -285,7 +286,9 @@ Int Layout::element(IntList index) const {
     detail::raise(ErrorCode::kInvalidArgument, "{} indices {} for a tensor of shape {} ({} dims)", index.size(), index,
                   shape(), ndim_);
   }
-  Int element = offset_;
+  // Every index is checked before any stride is used: a layout with a size-0
+  // dim has unchecked strides, and no index reaches into it.
+  std::array<Int, kMaxDims> wrapped{};
   for (std::size_t d = 0; d < index.size(); ++d) {
     Int i = index[d];
     const Int size = sizes_[d];
@@ -293,7 +296,11 @@ Int Layout::element(IntList index) const {
     if (i < 0 || i >= size) [[unlikely]] {
       raise_index_bound(index[d], d, size, shape());
     }
-    element += i * strides_[d];
+    wrapped[d] = i;
+  }
+  Int element = offset_;
+  for (std::size_t d = 0; d < index.size(); ++d) {
+    if (wrapped[d] != 0) element += wrapped[d] * strides_[d];  // index 0 of a size-1 dim: stride unchecked
   }
   return element;
 }

@@ -145,7 +145,7 @@ void Tensor::copy_from(const Tensor& src) const {
     }
   }
   detail::copy_strided(shape(), operand(target),
-                       {element_address(source, broadcast.offset()), src.dtype_, broadcast.strides().data()});
+                       {src.element_address(source, broadcast.offset()), src.dtype_, broadcast.strides().data()});
 }
 
 void Tensor::raise_no_buffer() {

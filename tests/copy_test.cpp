@@ -647,5 +647,24 @@ TEST(CopyTensor, FillWritesOnlyTheElementsOfTheView) {
                                                                     0, -3, 0, -3, 0, -3, 2, 2, 2, 2, 2, 2}));
 }
 
+TEST(CopyTensor, CopyFromAnOffsetSourceOfAnotherDtypeReadsTheSourceElements) {
+  Storage storage;
+  std::vector<std::int8_t> bytes(64);
+  std::iota(bytes.begin(), bytes.end(), std::int8_t{0});
+  const Tensor source = Tensor::from_data<std::int8_t>(storage, {64}, bytes);
+  const Tensor floats = Tensor::zeros(storage, {4}, DType::kFloat32);
+  floats.copy_from(source.slice(0, Slice{4, 8}));
+  EXPECT_EQ(values_of(floats), (std::vector<float>{4, 5, 6, 7}));
+  // A wider destination: addressed with float64's 8 bytes, element 40 would lie past the 64-byte block.
+  const Tensor doubles = Tensor::zeros(storage, {4}, DType::kFloat64);
+  doubles.copy_from(source.slice(0, Slice{40, 44}));
+  EXPECT_EQ(values_of<double>(doubles), (std::vector<double>{40, 41, 42, 43}));
+  // A narrower destination, from a strided, offset source.
+  const Tensor wide = Tensor::from_data<std::int64_t>(storage, {8}, std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  const Tensor narrow = Tensor::zeros(storage, {3}, DType::kInt8);
+  narrow.copy_from(wide.slice(0, Slice{7, 1, -2}));
+  EXPECT_EQ(values_of<std::int8_t>(narrow), (std::vector<std::int8_t>{7, 5, 3}));
+}
+
 }  // namespace
 }  // namespace tensormem

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -291,6 +292,49 @@ TEST(Tensor, FromBufferViewsRawBytesWithCheckedLayout) {
   EXPECT_EQ(storage.use_count(raw), 1U);
   storage.release(raw);
   EXPECT_TM_ERROR_HAS((void)Tensor::from_buffer(storage, raw, DType::kInt32, {1}), ErrorCode::kDisposed, "was released");
+}
+
+// Strides that reach nothing (those of an empty view, or of a size-1 dim) are
+// never checked against the buffer, so no operation may compute with them.
+TEST(Tensor, EmptyViewsWithExtremeStridesWorkWithoutOverflow) {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  Storage storage;
+  const Tensor tensor = from(storage, {2, 4}, iota(8, 0));
+  for (const auto& [shape, strides] : std::vector<std::pair<List, List>>{
+           {{2, 0}, {kMin, 1}}, {{0, 2}, {1, kMin}}, {{3, 0}, {kMax, kMin}}, {{kMax, 0}, {-2, 1}}}) {
+    SCOPED_TRACE(::testing::Message() << "strides " << strides[0] << ", " << strides[1]);
+    const Tensor empty = tensor.as_strided(shape, strides, 3);
+    EXPECT_FALSE(empty.is_read_only());
+    EXPECT_EQ(empty.numel(), 0);
+    empty.fill(1.0f);
+    empty.copy_from(Tensor::zeros(storage, shape, DType::kInt16));
+    EXPECT_EQ(empty.clone().numel(), 0);
+    EXPECT_EQ(empty.contiguous().numel(), 0);
+    EXPECT_TM_ERROR_HAS((void)empty.at<float>({1, 0}), ErrorCode::kOutOfBounds, "is out of bounds for dim");
+    EXPECT_EQ(values_of(empty.transpose(0, 1)), std::vector<float>{});
+  }
+  const Tensor raw = Tensor::from_buffer(storage, tensor.buffer(), DType::kFloat32, {2, 0}, {kMin, 1}, 0);
+  EXPECT_FALSE(raw.is_read_only());
+  EXPECT_EQ(values_of(tensor), iota(8, 0));  // nothing was written
+}
+
+TEST(Tensor, SizeOneDimsWithExtremeStridesReadAndWriteTheirOneRow) {
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  Storage storage;
+  const Tensor tensor = from(storage, {2, 4}, iota(8, 0));
+  const Tensor row = tensor.as_strided({1, 3, 1}, {kMin, 2, kMin}, 1);  // elements 1, 3, 5
+  EXPECT_FALSE(row.is_read_only());
+  EXPECT_EQ(values_of(row), (std::vector<float>{1, 3, 5}));
+  EXPECT_EQ(row.at<float>({0, 2, 0}), 5);
+  float sum = 0;
+  row.for_each<const float>([&](float v) { sum += v; });
+  EXPECT_EQ(sum, 9);
+  row.fill(-1.0f);
+  row.copy_from(Tensor::from_data<float>(storage, {1, 3, 1}, std::vector<float>{7, 8, 9}));
+  EXPECT_EQ(values_of(tensor), (std::vector<float>{0, 7, 2, 8, 4, 9, 6, 7}));
+  EXPECT_EQ(values_of(row.squeeze()), (std::vector<float>{7, 8, 9}));
+  EXPECT_EQ(values_of(row.reshape({3})), (std::vector<float>{7, 8, 9}));
 }
 
 // ---- access -------------------------------------------------------------------------

@@ -375,6 +375,7 @@ void Tensor::for_each(F&& f) const {
     int d = n - 2;
     for (; d >= 0; --d) {
       const auto u = static_cast<std::size_t>(d);
+      if (layout_.shape()[u] == 1) continue;  // its stride is unchecked: never step by it
       row += layout_.strides()[u];
       if (++index[u] < layout_.shape()[u]) break;
       row -= layout_.strides()[u] * layout_.shape()[u];
