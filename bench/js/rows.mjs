@@ -36,6 +36,23 @@ function filled(length) {
   return values;
 }
 
+
+// device.shrink() of 16 MiB live (4 Mi float32), the tensormem side of the shrink rows.
+function shrinkVariant(label) {
+  return {
+    label,
+    setup({ device }) {
+      const live = device.zeros([4 * MIB]);
+      const run = (n) => {
+        let moved = 0;
+        for (let i = 0; i < n; ++i) moved += device.shrink().bytesMoved;
+        return moved;
+      };
+      return { run, teardown: () => live.dispose() };
+    },
+  };
+}
+
 export const ROWS = [
   {
     id: 'createData',
@@ -769,18 +786,7 @@ export const ROWS = [
     title: 'device.shrink() with 16 MiB live, vs TypedArray.set of 16 MiB between two wasm memories, one unit',
     bytesPerOp: 16 * MIB,
     variants: {
-      tensormem: {
-        label: '`device.shrink()` (a new instance, the images, one copy per buffer)',
-        setup({ device }) {
-          const live = device.zeros([4 * MIB]);
-          const run = (n) => {
-            let moved = 0;
-            for (let i = 0; i < n; ++i) moved += device.shrink().bytesMoved;
-            return moved;
-          };
-          return { run, teardown: () => live.dispose() };
-        },
-      },
+      tensormem: shrinkVariant('`device.shrink()` (a new instance, the images, one copy per buffer)'),
       raw: {
         label: '`to.set(from)`, two 16 MiB `WebAssembly.Memory` buffers',
         setup() {
@@ -802,18 +808,7 @@ export const ROWS = [
     title: 'device.shrink() with 16 MiB live, vs TypedArray.set of 16 MiB into a new wasm memory each time, one unit',
     bytesPerOp: 16 * MIB,
     variants: {
-      tensormem: {
-        label: '`device.shrink()`',
-        setup({ device }) {
-          const live = device.zeros([4 * MIB]);
-          const run = (n) => {
-            let moved = 0;
-            for (let i = 0; i < n; ++i) moved += device.shrink().bytesMoved;
-            return moved;
-          };
-          return { run, teardown: () => live.dispose() };
-        },
-      },
+      tensormem: shrinkVariant('`device.shrink()`'),
       raw: {
         label: '`new WebAssembly.Memory`, `grow` to 16 MiB, `set(from)`: the pages are new, as in a shrink',
         setup() {
