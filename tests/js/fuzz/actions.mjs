@@ -1042,6 +1042,13 @@ const actions = {
     if (this.judge('compact', outcome, { valid: true }) && !(outcome.value >= 0)) this.fail(`compact() returned ${outcome.value}`);
   },
 
+  aShrink() {
+    const outcome = this.attempt('shrink()', () => this.device.shrink());
+    if (this.judge('shrink', outcome, { valid: true }) && !(outcome.value.heapAfter > 0)) {
+      this.fail(`shrink() returned ${JSON.stringify(outcome.value)}`);
+    }
+  },
+
   aStats() {
     const outcome = this.attempt('liveAllocations()', () => this.device.liveAllocations());
     if (!this.judge('liveAllocations', outcome, { valid: true })) return;

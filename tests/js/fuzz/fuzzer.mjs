@@ -293,7 +293,7 @@ export class Fuzzer {
   effect(target) {
     if (this.callbackDepth > 0) return { run() {}, note: '' };
     const kind = this.rng.weighted([[30, 'none'], [22, 'callOp'], [10, 'allocate'], [5, 'grow'],
-      [10, 'disposeTarget'], [8, 'disposeRandom'], [6, 'throw'], [0.4, 'disposeDevice']]);
+      [10, 'disposeTarget'], [8, 'disposeRandom'], [6, 'throw'], [0.4, 'disposeDevice'], [3, 'shrink']]);
     if (kind === 'none') return { run() {}, note: '' };
     const seed = this.rng.u32();
     let ran = false;
@@ -337,6 +337,13 @@ export class Fuzzer {
         this.note(`callback: createData(${heap}) to grow the heap`);
         const data = this.device.createData(heap);
         this.adopt(data, { type: 'data', buf: new ModelBuffer(0, false), byteLength: heap, big: true });
+        effects.grew = true;
+        break;
+      }
+      case 'shrink': {
+        // Every buffer moves to another instance (new addresses); raw views detach, as after growth.
+        this.note('callback: device.shrink()');
+        this.device.shrink();
         effects.grew = true;
         break;
       }
@@ -568,7 +575,7 @@ export class Fuzzer {
       [2, this.aSharesStorage], [8, this.aGet], [8, this.aSet], [5, this.aRead], [3, this.aToArray], [8, this.aWrite],
       [3, this.aRawView], [3, this.aReadDataView], [6, this.aCheckedAccess], [3, this.aReadData], [3, this.aWriteData],
       [6, this.aDispose], [2, this.aKeep], [5, this.aScope], [2, this.aAsyncScope], [1, this.aCompact],
-      [1, this.aStats], [2, this.aShadow], [1, this.aDescribe],
+      [1, this.aShrink], [1, this.aStats], [2, this.aShadow], [1, this.aDescribe],
     ];
   }
 }
