@@ -71,9 +71,15 @@ macro(tensormem_find_fmt)
       target_include_directories(tensormem_fmt SYSTEM INTERFACE
         "$<BUILD_INTERFACE:${_tm_fmt_dir}>"
         "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tensormem/third_party>")
+      # Not header-only: fmt's implementation is compiled once, into the tensormem
+      # library (src/third_party/fmt.cpp), instead of inlined at every call site.
       # FMT_STATIC_THOUSANDS_SEPARATOR: tensormem never formats with a locale, and
       # without it fmt pulls std::locale and its facets into every wasm module (~60 KB).
-      target_compile_definitions(tensormem_fmt INTERFACE FMT_HEADER_ONLY=1 "FMT_STATIC_THOUSANDS_SEPARATOR=','")
+      # FMT_USE_LONG_DOUBLE=0, FMT_USE_INT128=0: tensormem formats neither, and fmt's
+      # type-erased formatter would otherwise carry their writers (and musl's printf,
+      # which fmt uses for long double) into every module.
+      target_compile_definitions(tensormem_fmt INTERFACE "FMT_STATIC_THOUSANDS_SEPARATOR=','"
+        FMT_USE_LONG_DOUBLE=0 FMT_USE_INT128=0)
       set(TENSORMEM_FMT_TARGET tensormem_fmt)
       set(TENSORMEM_FMT_BUNDLED ON)
     endif()
