@@ -368,7 +368,10 @@ void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
       bytes();
       if (e.dtype.has_value()) {
         detail::format_to(out, R"(,"dtype":"{}","shape":[)", to_string(*e.dtype));
-        for (int d = 0; d < e.shape.size(); ++d) detail::format_to(out, "{}{}", d == 0 ? "" : ",", e.shape[static_cast<std::size_t>(d)]);
+        for (const std::int64_t extent : e.shape.list()) {
+          if (out.back() != '[') out.push_back(',');
+          detail::format_to(out, "{}", extent);
+        }
         out.push_back(']');
       } else {
         detail::format_to(out, R"(,"dtype":null,"shape":null)");
@@ -377,13 +380,13 @@ void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
       break;
   }
   detail::format_to(out, R"(,"bytes_in_use":{},"bytes_cached":{},"bytes_reserved":{}}})", e.bytes_in_use,
-                 e.bytes_reserved - e.bytes_in_use, e.bytes_reserved);
+                    e.bytes_reserved - e.bytes_in_use, e.bytes_reserved);
 }
 
 void append_size_class(Out& out, const SizeClassStats& c, std::size_t in_use_bytes, std::size_t cached_bytes) {
   detail::format_to(out,
-                 R"("in_use_blocks":{},"in_use_bytes":{},"cached_blocks":{},"cached_bytes":{},"hits":{},"misses":{}}})",
-                 c.in_use, in_use_bytes, c.cached, cached_bytes, c.hits, c.misses);
+                    R"("in_use_blocks":{},"in_use_bytes":{},"cached_blocks":{},"cached_bytes":{},"hits":{},"misses":{}}})",
+                    c.in_use, in_use_bytes, c.cached, cached_bytes, c.hits, c.misses);
 }
 
 }  // namespace
@@ -392,9 +395,9 @@ std::string Storage::snapshot_json() const {
   Out out;
   const Stats stats = this->stats();
   detail::format_to(out,
-                 R"({{"format":"tensormem-snapshot","version":{},)"
-                 R"("producer":{{"library":"tensormem","version":"{}","layer":"storage"}},"stats":{})",
-                 kSnapshotFormatVersion, TENSORMEM_VERSION_STRING, stats.to_json());
+                    R"({{"format":"tensormem-snapshot","version":{},)"
+                    R"("producer":{{"library":"tensormem","version":"{}","layer":"storage"}},"stats":{})",
+                    kSnapshotFormatVersion, TENSORMEM_VERSION_STRING, stats.to_json());
 
   // Size classes with bytes. Large blocks vary in size: their bytes in use are
   // summed over the live buffers, and their cached bytes are what the small
@@ -423,7 +426,7 @@ std::string Storage::snapshot_json() const {
   first = true;
   for_each_buffer([&](BufferHandle handle, const BufferRecord& record) {
     detail::format_to(out, R"({}{{"index":{},"generation":{},"bytes":{},"block_bytes":{},"size_class":)", first ? "" : ",",
-                   handle.index(), handle.generation(), record.size, record.capacity);
+                      handle.index(), handle.generation(), record.size, record.capacity);
     if (record.size_class == kLargeSizeClass) {
       detail::format_to(out, R"("large")");
     } else {
@@ -447,8 +450,8 @@ std::string Storage::snapshot_json() const {
   }
   const History& history = *history_;
   detail::format_to(out, R"({{"max_events":{},"recorded":{},"dropped":{},"dropped_strings":{},"now_ns":{},"events":[)",
-                 history.options().max_events, history.recorded(), history.dropped(), history.dropped_strings(),
-                 history.now_ns());
+                    history.options().max_events, history.recorded(), history.dropped(), history.dropped_strings(),
+                    history.now_ns());
   first = true;
   history.for_each_event([&](const HistoryEvent& event) {
     if (!first) out.push_back(',');

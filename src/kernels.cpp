@@ -261,19 +261,19 @@ std::string KernelDef::definition_error() const {
     const ArgSpec& spec = param.spec;
     if (spec.name() == nullptr || !is_identifier(spec.name())) {
       return detail::format("kernel {}: argument name \"{}\" is not a JavaScript identifier", name_,
-                         spec.name() == nullptr ? "" : spec.name());
+                            spec.name() == nullptr ? "" : spec.name());
     }
     if (!is_tensor(param.type) && spec.constrains_tensor()) {
       return detail::format("kernel {}: argument {} is a {} scalar; dtype(), ndim(), contiguous() and writable() apply "
-                         "to tensors", name_, spec.name(), to_string(param.type));
+                            "to tensors", name_, spec.name(), to_string(param.type));
     }
     if (spec.ndim() > kMaxDims) {
       return detail::format("kernel {}: argument {} asks for {} dims; tensors have at most {}", name_, spec.name(),
-                         spec.ndim(), kMaxDims);
+                            spec.ndim(), kMaxDims);
     }
     if (spec.is_writable() && param.type == KernelType::kTensorIn) {
       return detail::format("kernel {}: argument {} is declared writable() but taken as const Tensor&; take Tensor& to "
-                         "write it", name_, spec.name());
+                            "write it", name_, spec.name());
     }
   }
   for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -285,7 +285,7 @@ std::string KernelDef::definition_error() const {
   }
   if (result_dtype_ >= 0 && result_ != KernelType::kTensor) {
     return detail::format("kernel {}: returns<{}>() declares a tensor dtype, but the kernel returns {}", name_,
-                       to_string(static_cast<DType>(result_dtype_)), to_string(result_));
+                          to_string(static_cast<DType>(result_dtype_)), to_string(result_));
   }
   return {};
 }

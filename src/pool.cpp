@@ -260,7 +260,7 @@ std::string Pool::check_invariants() const {
       auto* data = const_cast<std::byte*>(reinterpret_cast<const std::byte*>(node));
       if (reinterpret_cast<std::uintptr_t>(data) % kBlockAlignment != 0) {
         report(detail::format("class {} holds a block at {} that is not {}-byte aligned", c, static_cast<void*>(data),
-                           kBlockAlignment));
+                              kBlockAlignment));
       }
       if (options_.debug) {
         unpoison_for_asan(data, block_bytes);
@@ -284,7 +284,7 @@ std::string Pool::check_invariants() const {
   if (stats.bytes_reserved > options_.max_bytes) report(detail::format("bytes_reserved {} exceeds max_bytes {}", stats.bytes_reserved, options_.max_bytes));
   if (stats.peak_bytes_in_use < stats.bytes_in_use || stats.peak_bytes_reserved < stats.bytes_reserved) {
     report(detail::format("a peak is below its current value (in use {} / peak {}, reserved {} / peak {})", stats.bytes_in_use,
-                       stats.peak_bytes_in_use, stats.bytes_reserved, stats.peak_bytes_reserved));
+                          stats.peak_bytes_in_use, stats.bytes_reserved, stats.peak_bytes_reserved));
   }
   return problems;
 }

@@ -11,8 +11,8 @@ namespace {
 
 void append_class(std::string& out, const SizeClassStats& c) {
   detail::format_to(out,
-                 R"({{"block_bytes":{},"in_use":{},"cached":{},"hits":{},"misses":{}}})",
-                 c.block_bytes, c.in_use, c.cached, c.hits, c.misses);
+                    R"({{"block_bytes":{},"in_use":{},"cached":{},"hits":{},"misses":{}}})",
+                    c.block_bytes, c.in_use, c.cached, c.hits, c.misses);
 }
 
 }  // namespace

@@ -87,16 +87,16 @@ void check_buffer(const ImageReader& in, const BufferImage& buffer) {
   if (buffer.refcount == 0) in.fail("refcount is 0; a live buffer has at least 1");
   if (buffer.size_class > kLargeSizeClass) {
     in.fail(detail::format("size class {} does not exist (0 to {} for small blocks, {} for large ones)", buffer.size_class,
-                        kLargeSizeClass - 1, kLargeSizeClass));
+                           kLargeSizeClass - 1, kLargeSizeClass));
   }
   if (buffer.size_class < kLargeSizeClass) {
     if (buffer.capacity != size_class_bytes(buffer.size_class)) {
       in.fail(detail::format("a block of size class {} has {} bytes, not {}", buffer.size_class,
-                          size_class_bytes(buffer.size_class), buffer.capacity));
+                             size_class_bytes(buffer.size_class), buffer.capacity));
     }
   } else if (buffer.capacity <= kMaxSmallBytes || buffer.capacity % kLargePageBytes != 0) {
     in.fail(detail::format("a large block of {} bytes is not a multiple of {} bytes above {}", buffer.capacity,
-                        kLargePageBytes, kMaxSmallBytes));
+                           kLargePageBytes, kMaxSmallBytes));
   }
   if (buffer.size > buffer.capacity) {
     in.fail(detail::format("size {} is larger than its block of {} bytes", buffer.size, buffer.capacity));
@@ -106,7 +106,7 @@ void check_buffer(const ImageReader& in, const BufferImage& buffer) {
   }
   if (buffer.address > kMaxU64 - buffer.capacity) {
     in.fail(detail::format("a block of {} bytes at 0x{:x} passes the end of a 64-bit address space", buffer.capacity,
-                        buffer.address));
+                           buffer.address));
   }
 }
 
@@ -121,7 +121,7 @@ void ImageWriter::u64(std::uint64_t value) { append(*out_, value, 8); }
 std::uint64_t ImageReader::read(std::size_t bytes, const char* field) {
   if (payload_.size() - position_ < bytes) {
     fail(detail::format("{} needs {} bytes at payload byte {}, but the payload has {}", field, bytes, position_,
-                     payload_.size()));
+                        payload_.size()));
   }
   const std::uint64_t value = load(payload_, position_, bytes);
   position_ += bytes;
@@ -136,7 +136,7 @@ void ImageReader::fail(std::string_view problem) const {
 void ImageReader::finish() const {
   if (position_ != payload_.size()) {
     fail(detail::format("{} payload bytes after the last field (read {} of {})", payload_.size() - position_, position_,
-                     payload_.size()));
+                        payload_.size()));
   }
 }
 
@@ -214,7 +214,7 @@ ParsedImage parse_image(std::span<const std::byte> image, std::string_view what,
   }
   if (const std::uint32_t image_retire_at = load32(image, kRetireAtAt); image_retire_at != retire_at) {
     fail(detail::format("its table retires slots at generation {}; this one retires them at {}", image_retire_at,
-                     retire_at));
+                        retire_at));
   }
   if (const std::uint64_t total = load(image, kTotalBytesAt, 8); total != image.size()) {
     fail(detail::format("the header says {} bytes, but {} were given", total, image.size()));
@@ -229,13 +229,13 @@ ParsedImage parse_image(std::span<const std::byte> image, std::string_view what,
                               8 * (std::uint64_t{counter_count} + live_count);
   if (fixed > image.size()) {
     fail(detail::format("{} slots, {} free-list entries, {} counters and {} records need at least {} bytes; the image "
-                     "has {}",
-                     slot_count, free_count, counter_count, live_count, fixed, image.size()));
+                        "has {}",
+                        slot_count, free_count, counter_count, live_count, fixed, image.size()));
   }
   const std::uint32_t body_crc = image_crc32(image.subspan(kImageHeaderBytes));
   if (const std::uint32_t stored = load32(image, kBodyCrcAt); stored != body_crc) {
     fail(detail::format("the body's checksum is 0x{:08x}, but the header says 0x{:08x}: the image is corrupted", body_crc,
-                     stored));
+                        stored));
   }
 
   ParsedImage parsed;
@@ -264,19 +264,19 @@ RecordView next_record(std::span<const std::byte> image, std::size_t& position, 
   auto fail = [what](const std::string& problem) { raise_invalid_image(what, problem); };
   if (image.size() - position < kRecordHeaderBytes) {
     fail(detail::format("record {} of {} starts at byte {}, but its {}-byte header passes the image's end ({})", ordinal,
-                     live_count, position, kRecordHeaderBytes, image.size()));
+                        live_count, position, kRecordHeaderBytes, image.size()));
   }
   const std::uint32_t index = load32(image, position);
   const std::uint32_t payload_bytes = load32(image, position + 4);
   position += kRecordHeaderBytes;
   if (index >= slots.generations.size()) {
     fail(detail::format("record {} names {} #{}, past the table's {} slots", ordinal, noun, index,
-                     slots.generations.size()));
+                        slots.generations.size()));
   }
   if (previous == std::int64_t{index}) fail(detail::format("record {} names {} #{} again", ordinal, noun, index));
   if (previous > std::int64_t{index}) {
     fail(detail::format("record {} names {} #{} after #{}: records must be in slot order", ordinal, noun, index,
-                     previous));
+                        previous));
   }
   const std::uint32_t generation = slots.generations[index];
   if ((generation & 1U) == 0) {
@@ -284,7 +284,7 @@ RecordView next_record(std::span<const std::byte> image, std::size_t& position, 
   }
   if (payload_bytes > image.size() - position) {
     fail(detail::format("record {} ({} #{}) has {} payload bytes, but only {} are left", ordinal, noun, index,
-                     payload_bytes, image.size() - position));
+                        payload_bytes, image.size() - position));
   }
   const RecordView record{Handle{index, generation}, image.subspan(position, payload_bytes)};
   position += payload_bytes;
@@ -390,20 +390,20 @@ StorageImage decode_storage_image(std::span<const std::byte> image) {
   for (std::size_t i = 0; i < kCarriedNames.size(); ++i) {
     if (!fits_size_t(table.counters[i])) {
       detail::raise_invalid_image(kStorageImage, detail::format("{} is {}, more than this platform's size_t holds ({})",
-                                                             kCarriedNames[i], table.counters[i],
-                                                             std::numeric_limits<std::size_t>::max()));
+                                                                kCarriedNames[i], table.counters[i],
+                                                                std::numeric_limits<std::size_t>::max()));
     }
   }
   const std::uint64_t peak_in_use = table.counters[0];
   const std::uint64_t peak_reserved = table.counters[1];
   if (peak_in_use < live_block_bytes) {
     detail::raise_invalid_image(kStorageImage, detail::format("peak_bytes_in_use {} is below the {} bytes of the live "
-                                                           "buffers' blocks",
-                                                           peak_in_use, live_block_bytes));
+                                                              "buffers' blocks",
+                                                              peak_in_use, live_block_bytes));
   }
   if (peak_reserved < peak_in_use) {
     detail::raise_invalid_image(kStorageImage, detail::format("peak_bytes_reserved {} is below peak_bytes_in_use {}",
-                                                           peak_reserved, peak_in_use));
+                                                              peak_reserved, peak_in_use));
   }
 
   StorageImage result;

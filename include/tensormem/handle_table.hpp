@@ -185,7 +185,7 @@ class HandleTable {
       const std::uint32_t index = slots.free_list[k];
       if (index >= count) {
         return detail::format("free list entry {} names {} #{}, past the table's {} slots", k, Payload::kNoun, index,
-                           count);
+                              count);
       }
       const std::uint32_t generation = slots.generations[index];
       if (listed[index]) return detail::format("free list names {} #{} twice: it would be a cycle", Payload::kNoun, index);
@@ -194,7 +194,7 @@ class HandleTable {
       }
       if (generation >= RetireAt) {
         return detail::format("free list names {} #{}, which is retired (generation {})", Payload::kNoun, index,
-                           generation);
+                              generation);
       }
       listed[index] = true;
     }
@@ -205,7 +205,7 @@ class HandleTable {
       if ((generation & 1U) != 0) {
         if (generation > RetireAt) {
           return detail::format("{} #{} is live at generation {}, past the table's retirement at {}", Payload::kNoun, i,
-                             generation, RetireAt);
+                                generation, RetireAt);
         }
       } else if (generation >= RetireAt) {
         ++retired;
@@ -215,7 +215,7 @@ class HandleTable {
     }
     if (retired != slots.retired) {
       return detail::format("{} retired slots counted, but {} slots are at or past generation {}", slots.retired, retired,
-                         RetireAt);
+                            RetireAt);
     }
     return {};
   }
