@@ -67,13 +67,17 @@ macro(tensormem_find_fmt)
       file(REMOVE "${_tm_fmt_dir}/fmt")
       file(CREATE_LINK "${TENSORMEM_FMT_INCLUDE_DIR}/fmt" "${_tm_fmt_dir}/fmt" SYMBOLIC)
       add_library(tensormem_fmt INTERFACE)
-      set_target_properties(tensormem_fmt PROPERTIES EXPORT_NAME fmt_header_only)
+      set_target_properties(tensormem_fmt PROPERTIES EXPORT_NAME fmt_headers)
       target_include_directories(tensormem_fmt SYSTEM INTERFACE
         "$<BUILD_INTERFACE:${_tm_fmt_dir}>"
         "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/tensormem/third_party>")
+      # Not header-only: fmt's implementation is compiled once, into the tensormem
+      # library (src/third_party/fmt.cpp), instead of inlined at every call site of
+      # a program that formats with fmt (kernels' fail(), tests). tensormem itself
+      # formats with tensormem/format.hpp and uses only fmt's shortest-digits routine.
       # FMT_STATIC_THOUSANDS_SEPARATOR: tensormem never formats with a locale, and
       # without it fmt pulls std::locale and its facets into every wasm module (~60 KB).
-      target_compile_definitions(tensormem_fmt INTERFACE FMT_HEADER_ONLY=1 "FMT_STATIC_THOUSANDS_SEPARATOR=','")
+      target_compile_definitions(tensormem_fmt INTERFACE "FMT_STATIC_THOUSANDS_SEPARATOR=','")
       set(TENSORMEM_FMT_TARGET tensormem_fmt)
       set(TENSORMEM_FMT_BUNDLED ON)
     endif()

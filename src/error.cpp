@@ -1,16 +1,13 @@
 #include "tensormem/error.hpp"
 
-#include <cmath>
-
 namespace tensormem::detail {
 
 void throw_error(ErrorCode code, std::string message) { throw Error(code, std::move(message)); }
 
-std::string format_number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  if (value == std::trunc(value) && std::fabs(value) < 1e21) return fmt::format("{:.0f}", value);
-  return fmt::format("{}", value);  // shortest round-trip form
+void throw_formatted(ErrorCode code, std::string_view format, std::span<const FormatArg> args) {
+  std::string message;
+  vformat_to(message, format, args);
+  throw_error(code, std::move(message));
 }
 
 }  // namespace tensormem::detail

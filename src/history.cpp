@@ -1,13 +1,11 @@
 // The history ring and its texts, Storage's recording paths, and the snapshot.
 #include "tensormem/history.hpp"
 
-#include <chrono>
+#include <ctime>
 #include <exception>
-#include <iterator>
 #include <new>
 #include <utility>
 
-#include <fmt/format.h>
 
 #include "tensormem/error.hpp"
 #include "tensormem/options.hpp"
@@ -18,9 +16,13 @@ namespace tensormem {
 
 // ---- History ----------------------------------------------------------------------
 
+// CLOCK_MONOTONIC directly: libc++'s steady_clock::now() reports a failed read
+// with a std::system_error, which carries libc's table of error texts and its
+// printf into every wasm module. A failed read here is 0 (the history's start).
 std::uint64_t History::steady_clock_ns() noexcept {
-  const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
+  timespec now{};
+  if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) return 0;
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
 History::History(HistoryOptions options, Clock clock) : options_(options), clock_(std::move(clock)) {
@@ -241,7 +243,7 @@ std::uint32_t Storage::release_recorded(BufferHandle handle) {
 
 namespace {
 
-using Out = fmt::memory_buffer;
+using Out = std::string;
 
 // The length of the valid UTF-8 sequence at text[i] (a byte >= 0x80), or 0.
 std::size_t utf8_length(std::string_view text, std::size_t i) noexcept {
@@ -285,7 +287,7 @@ void append_string(Out& out, std::string_view text) {
         case '\n': out.append(std::string_view("\\n")); break;
         case '\r': out.append(std::string_view("\\r")); break;
         case '\t': out.append(std::string_view("\\t")); break;
-        default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        default: detail::format_to(out, "\\u{:04x}", c);
       }
       ++i;
     } else if (c < 0x80) {
@@ -304,38 +306,37 @@ void append_string(Out& out, std::string_view text) {
 
 void append_bytes_or_null(Out& out, const char* name, std::uint64_t bytes) {
   if (bytes == kUnlimited) {
-    fmt::format_to(std::back_inserter(out), R"(,"{}":null)", name);
+    detail::format_to(out, R"(,"{}":null)", name);
   } else {
-    fmt::format_to(std::back_inserter(out), R"(,"{}":{})", name, bytes);
+    detail::format_to(out, R"(,"{}":{})", name, bytes);
   }
 }
 
 void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, R"({{"kind":"{}","time_ns":{})", to_string(e.kind), e.time_ns);
+  detail::format_to(out, R"({{"kind":"{}","time_ns":{})", to_string(e.kind), e.time_ns);
   const auto buffer = [&] {
     if (e.buffer.is_null()) {
-      fmt::format_to(it, R"(,"buffer":null)");
+      detail::format_to(out, R"(,"buffer":null)");
     } else {
-      fmt::format_to(it, R"(,"buffer":{{"index":{},"generation":{}}})", e.buffer.index(), e.buffer.generation());
+      detail::format_to(out, R"(,"buffer":{{"index":{},"generation":{}}})", e.buffer.index(), e.buffer.generation());
     }
   };
-  const auto owner = [&] { fmt::format_to(it, R"(,"owner":{{"id":{},"kind":"{}"}})", e.owner, to_string(e.owner_kind)); };
+  const auto owner = [&] { detail::format_to(out, R"(,"owner":{{"id":{},"kind":"{}"}})", e.owner, to_string(e.owner_kind)); };
   const auto label = [&](const char* name) {
     if (e.label < string_count) {
-      fmt::format_to(it, R"(,"{}":{})", name, e.label);
+      detail::format_to(out, R"(,"{}":{})", name, e.label);
     } else {
-      fmt::format_to(it, R"(,"{}":null)", name);
+      detail::format_to(out, R"(,"{}":null)", name);
     }
   };
-  const auto bytes = [&] { fmt::format_to(it, R"(,"bytes":{})", e.bytes); };
+  const auto bytes = [&] { detail::format_to(out, R"(,"bytes":{})", e.bytes); };
   switch (e.kind) {
     case EventKind::kAllocate:
     case EventKind::kRetain:
     case EventKind::kRelease:
       buffer();
       bytes();
-      fmt::format_to(it, R"(,"block_bytes":{},"refcount":{})", e.block_bytes, e.refcount);
+      detail::format_to(out, R"(,"block_bytes":{},"refcount":{})", e.block_bytes, e.refcount);
       break;
     case EventKind::kCompact:
       bytes();
@@ -343,12 +344,12 @@ void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
     case EventKind::kLimitFailure:
     case EventKind::kOutOfMemory:
       bytes();
-      fmt::format_to(it, R"(,"block_bytes":{})", e.block_bytes);
+      detail::format_to(out, R"(,"block_bytes":{})", e.block_bytes);
       append_bytes_or_null(out, "limit_bytes", e.limit_bytes);
       break;
     case EventKind::kHeapGrowth:
       bytes();
-      fmt::format_to(it, R"(,"heap_bytes":{})", e.heap_bytes);
+      detail::format_to(out, R"(,"heap_bytes":{})", e.heap_bytes);
       break;
     case EventKind::kReclaimed:
       owner();
@@ -358,7 +359,7 @@ void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
       break;
     case EventKind::kKernelCall:
       label("name");
-      fmt::format_to(it, R"(,"bytes_added":{})", e.bytes_added);
+      detail::format_to(out, R"(,"bytes_added":{})", e.bytes_added);
       break;
     case EventKind::kObjectCreated:
     case EventKind::kObjectDisposed:
@@ -366,45 +367,49 @@ void append_event(Out& out, const HistoryEvent& e, std::size_t string_count) {
       buffer();
       bytes();
       if (e.dtype.has_value()) {
-        fmt::format_to(it, R"(,"dtype":"{}","shape":[{}])", to_string(*e.dtype), fmt::join(e.shape.list(), ","));
+        detail::format_to(out, R"(,"dtype":"{}","shape":[)", to_string(*e.dtype));
+        for (const std::int64_t extent : e.shape.list()) {
+          if (out.back() != '[') out.push_back(',');
+          detail::format_to(out, "{}", extent);
+        }
+        out.push_back(']');
       } else {
-        fmt::format_to(it, R"(,"dtype":null,"shape":null)");
+        detail::format_to(out, R"(,"dtype":null,"shape":null)");
       }
       label("site");
       break;
   }
-  fmt::format_to(it, R"(,"bytes_in_use":{},"bytes_cached":{},"bytes_reserved":{}}})", e.bytes_in_use,
-                 e.bytes_reserved - e.bytes_in_use, e.bytes_reserved);
+  detail::format_to(out, R"(,"bytes_in_use":{},"bytes_cached":{},"bytes_reserved":{}}})", e.bytes_in_use,
+                    e.bytes_reserved - e.bytes_in_use, e.bytes_reserved);
 }
 
 void append_size_class(Out& out, const SizeClassStats& c, std::size_t in_use_bytes, std::size_t cached_bytes) {
-  fmt::format_to(std::back_inserter(out),
-                 R"("in_use_blocks":{},"in_use_bytes":{},"cached_blocks":{},"cached_bytes":{},"hits":{},"misses":{}}})",
-                 c.in_use, in_use_bytes, c.cached, cached_bytes, c.hits, c.misses);
+  detail::format_to(out,
+                    R"("in_use_blocks":{},"in_use_bytes":{},"cached_blocks":{},"cached_bytes":{},"hits":{},"misses":{}}})",
+                    c.in_use, in_use_bytes, c.cached, cached_bytes, c.hits, c.misses);
 }
 
 }  // namespace
 
 std::string Storage::snapshot_json() const {
   Out out;
-  auto it = std::back_inserter(out);
   const Stats stats = this->stats();
-  fmt::format_to(it,
-                 R"({{"format":"tensormem-snapshot","version":{},)"
-                 R"("producer":{{"library":"tensormem","version":"{}","layer":"storage"}},"stats":{})",
-                 kSnapshotFormatVersion, TENSORMEM_VERSION_STRING, stats.to_json());
+  detail::format_to(out,
+                    R"({{"format":"tensormem-snapshot","version":{},)"
+                    R"("producer":{{"library":"tensormem","version":"{}","layer":"storage"}},"stats":{})",
+                    kSnapshotFormatVersion, TENSORMEM_VERSION_STRING, stats.to_json());
 
   // Size classes with bytes. Large blocks vary in size: their bytes in use are
   // summed over the live buffers, and their cached bytes are what the small
   // classes do not account for.
-  fmt::format_to(it, R"(,"size_classes":[)");
+  detail::format_to(out, R"(,"size_classes":[)");
   std::size_t small_cached_bytes = 0;
   bool first = true;
   for (std::size_t c = 0; c < kSizeClassCount; ++c) {
     const SizeClassStats& counts = stats.size_classes[c];
     small_cached_bytes += counts.cached * counts.block_bytes;
     if (counts.in_use + counts.cached + counts.hits + counts.misses == 0) continue;
-    fmt::format_to(it, R"({}{{"class":{},"block_bytes":{},)", first ? "" : ",", c, counts.block_bytes);
+    detail::format_to(out, R"({}{{"class":{},"block_bytes":{},)", first ? "" : ",", c, counts.block_bytes);
     append_size_class(out, counts, counts.in_use * counts.block_bytes, counts.cached * counts.block_bytes);
     first = false;
   }
@@ -413,48 +418,48 @@ std::string Storage::snapshot_json() const {
     for_each_buffer([&](BufferHandle, const BufferRecord& record) {
       if (record.size_class == kLargeSizeClass) large_in_use_bytes += record.capacity;
     });
-    fmt::format_to(it, R"({}{{"class":"large","block_bytes":null,)", first ? "" : ",");
+    detail::format_to(out, R"({}{{"class":"large","block_bytes":null,)", first ? "" : ",");
     append_size_class(out, large, large_in_use_bytes, stats.bytes_cached - small_cached_bytes);
   }
 
-  fmt::format_to(it, R"(],"buffers":[)");
+  detail::format_to(out, R"(],"buffers":[)");
   first = true;
   for_each_buffer([&](BufferHandle handle, const BufferRecord& record) {
-    fmt::format_to(it, R"({}{{"index":{},"generation":{},"bytes":{},"block_bytes":{},"size_class":)", first ? "" : ",",
-                   handle.index(), handle.generation(), record.size, record.capacity);
+    detail::format_to(out, R"({}{{"index":{},"generation":{},"bytes":{},"block_bytes":{},"size_class":)", first ? "" : ",",
+                      handle.index(), handle.generation(), record.size, record.capacity);
     if (record.size_class == kLargeSizeClass) {
-      fmt::format_to(it, R"("large")");
+      detail::format_to(out, R"("large")");
     } else {
-      fmt::format_to(it, "{}", record.size_class);
+      detail::format_to(out, "{}", record.size_class);
     }
-    fmt::format_to(it, R"(,"refcount":{}}})", record.refcount);
+    detail::format_to(out, R"(,"refcount":{}}})", record.refcount);
     first = false;
   });
 
-  fmt::format_to(it, R"(],"strings":[)");
+  detail::format_to(out, R"(],"strings":[)");
   if (history_ != nullptr) {
     for (std::size_t id = 0; id < history_->string_count(); ++id) {
       if (id != 0) out.push_back(',');
       append_string(out, history_->text(static_cast<std::uint32_t>(id)));
     }
   }
-  fmt::format_to(it, R"(],"history":)");
+  detail::format_to(out, R"(],"history":)");
   if (history_ == nullptr) {
-    fmt::format_to(it, "null}}");
-    return fmt::to_string(out);
+    detail::format_to(out, "null}}");
+    return out;
   }
   const History& history = *history_;
-  fmt::format_to(it, R"({{"max_events":{},"recorded":{},"dropped":{},"dropped_strings":{},"now_ns":{},"events":[)",
-                 history.options().max_events, history.recorded(), history.dropped(), history.dropped_strings(),
-                 history.now_ns());
+  detail::format_to(out, R"({{"max_events":{},"recorded":{},"dropped":{},"dropped_strings":{},"now_ns":{},"events":[)",
+                    history.options().max_events, history.recorded(), history.dropped(), history.dropped_strings(),
+                    history.now_ns());
   first = true;
   history.for_each_event([&](const HistoryEvent& event) {
     if (!first) out.push_back(',');
     append_event(out, event, history.string_count());
     first = false;
   });
-  fmt::format_to(it, "]}}}}");
-  return fmt::to_string(out);
+  detail::format_to(out, "]}}}}");
+  return out;
 }
 
 }  // namespace tensormem

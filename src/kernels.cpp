@@ -27,10 +27,10 @@ std::string wanted(KernelType type) {
   if (is_tensor(type)) return "a Tensor";
   if (type == KernelType::kBool) return "a boolean";
   if (type == KernelType::kInt64 || type == KernelType::kUint64) {
-    return fmt::format("an integer ({}; a number or a bigint)", to_string(type));
+    return detail::format("an integer ({}; a number or a bigint)", to_string(type));
   }
-  if (is_integer(type)) return fmt::format("an integer ({})", to_string(type));
-  return fmt::format("a number ({})", to_string(type));
+  if (is_integer(type)) return detail::format("an integer ({})", to_string(type));
+  return detail::format("a number ({})", to_string(type));
 }
 
 [[noreturn]] void raise_kind(const KernelContext& ctx, const KernelParam& param, const KernelValue& value) {
@@ -55,7 +55,7 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\r': out += "\\r"; break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+          out += detail::format("\\u{:04x}", static_cast<unsigned>(c));
         } else {
           out += c;
         }
@@ -80,7 +80,7 @@ std::string in_kernel(std::string_view kernel, const std::string& message) {
       message[kernel.size()] == ':') {
     return message;
   }
-  return fmt::format("{}: {}", kernel, message);
+  return detail::format("{}: {}", kernel, message);
 }
 
 }  // namespace
@@ -150,7 +150,7 @@ std::int64_t integer_argument(const KernelContext& ctx, const KernelParam& param
                               std::int64_t min, std::uint64_t max) {
   if (value.kind == KernelValue::Kind::kInteger) {
     if (value.integer < min || (value.integer > 0 && static_cast<std::uint64_t>(value.integer) > max)) {
-      raise_range(ctx, param, fmt::format("{}n", value.integer), min, max);
+      raise_range(ctx, param, detail::format("{}n", value.integer), min, max);
     }
     return value.integer;
   }
@@ -195,7 +195,7 @@ bool boolean_argument(const KernelContext& ctx, const KernelParam& param, const 
 KernelResult KernelDef::call(Storage& storage, std::span<const KernelValue> values) const {
   if (values.size() != params_.size()) {
     std::string names;
-    for (const KernelParam& param : params_) names += fmt::format("{}{}", names.empty() ? "" : ", ", param.spec.name());
+    for (const KernelParam& param : params_) names += detail::format("{}{}", names.empty() ? "" : ", ", param.spec.name());
     detail::raise(ErrorCode::kInvalidArgument, "{}: takes {} argument{} ({}), got {}", name_, params_.size(),
                   params_.size() == 1 ? "" : "s", names, values.size());
   }
@@ -240,52 +240,52 @@ std::string KernelDef::signature_json() const {
     if (i > 0) out += ',';
     out += "{\"name\":";
     append_json_string(out, spec.name());
-    out += fmt::format(",\"type\":\"{}\"", to_string(param.type));
-    if (spec.dtype_code() >= 0) out += fmt::format(",\"dtype\":\"{}\"", to_string(static_cast<DType>(spec.dtype_code())));
-    if (spec.ndim() >= 0) out += fmt::format(",\"ndim\":{}", spec.ndim());
+    out += detail::format(",\"type\":\"{}\"", to_string(param.type));
+    if (spec.dtype_code() >= 0) out += detail::format(",\"dtype\":\"{}\"", to_string(static_cast<DType>(spec.dtype_code())));
+    if (spec.ndim() >= 0) out += detail::format(",\"ndim\":{}", spec.ndim());
     if (spec.is_contiguous()) out += ",\"contiguous\":true";
     if (spec.is_writable() || param.type == KernelType::kTensorInOut) out += ",\"writable\":true";
     out += '}';
   }
-  out += fmt::format("],\"returns\":{{\"type\":\"{}\"", to_string(result_));
-  if (result_dtype_ >= 0) out += fmt::format(",\"dtype\":\"{}\"", to_string(static_cast<DType>(result_dtype_)));
+  out += detail::format("],\"returns\":{{\"type\":\"{}\"", to_string(result_));
+  if (result_dtype_ >= 0) out += detail::format(",\"dtype\":\"{}\"", to_string(static_cast<DType>(result_dtype_)));
   out += "}}";
   return out;
 }
 
 std::string KernelDef::definition_error() const {
   if (!is_identifier(name_)) {
-    return fmt::format("kernel name \"{}\" is not a JavaScript identifier (letters, digits, _ and $)", name_);
+    return detail::format("kernel name \"{}\" is not a JavaScript identifier (letters, digits, _ and $)", name_);
   }
   for (const KernelParam& param : params_) {
     const ArgSpec& spec = param.spec;
     if (spec.name() == nullptr || !is_identifier(spec.name())) {
-      return fmt::format("kernel {}: argument name \"{}\" is not a JavaScript identifier", name_,
-                         spec.name() == nullptr ? "" : spec.name());
+      return detail::format("kernel {}: argument name \"{}\" is not a JavaScript identifier", name_,
+                            spec.name() == nullptr ? "" : spec.name());
     }
     if (!is_tensor(param.type) && spec.constrains_tensor()) {
-      return fmt::format("kernel {}: argument {} is a {} scalar; dtype(), ndim(), contiguous() and writable() apply "
-                         "to tensors", name_, spec.name(), to_string(param.type));
+      return detail::format("kernel {}: argument {} is a {} scalar; dtype(), ndim(), contiguous() and writable() apply "
+                            "to tensors", name_, spec.name(), to_string(param.type));
     }
     if (spec.ndim() > kMaxDims) {
-      return fmt::format("kernel {}: argument {} asks for {} dims; tensors have at most {}", name_, spec.name(),
-                         spec.ndim(), kMaxDims);
+      return detail::format("kernel {}: argument {} asks for {} dims; tensors have at most {}", name_, spec.name(),
+                            spec.ndim(), kMaxDims);
     }
     if (spec.is_writable() && param.type == KernelType::kTensorIn) {
-      return fmt::format("kernel {}: argument {} is declared writable() but taken as const Tensor&; take Tensor& to "
-                         "write it", name_, spec.name());
+      return detail::format("kernel {}: argument {} is declared writable() but taken as const Tensor&; take Tensor& to "
+                            "write it", name_, spec.name());
     }
   }
   for (std::size_t i = 0; i < params_.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (std::string_view(params_[i].spec.name()) == params_[j].spec.name()) {
-        return fmt::format("kernel {}: two arguments are named {}", name_, params_[i].spec.name());
+        return detail::format("kernel {}: two arguments are named {}", name_, params_[i].spec.name());
       }
     }
   }
   if (result_dtype_ >= 0 && result_ != KernelType::kTensor) {
-    return fmt::format("kernel {}: returns<{}>() declares a tensor dtype, but the kernel returns {}", name_,
-                       to_string(static_cast<DType>(result_dtype_)), to_string(result_));
+    return detail::format("kernel {}: returns<{}>() declares a tensor dtype, but the kernel returns {}", name_,
+                          to_string(static_cast<DType>(result_dtype_)), to_string(result_));
   }
   return {};
 }

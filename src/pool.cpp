@@ -22,7 +22,7 @@ constexpr bool exceeds(std::size_t reserved, std::size_t more, std::size_t limit
 }
 
 std::string limit_text(std::size_t limit) {
-  return limit == kUnlimited ? std::string("none") : fmt::format("{} bytes", limit);
+  return limit == kUnlimited ? std::string("none") : detail::format("{} bytes", limit);
 }
 
 }  // namespace
@@ -259,32 +259,32 @@ std::string Pool::check_invariants() const {
     for (const FreeBlock* node = classes_[c].head; node != nullptr; node = node->next) {  // the link word is never poisoned
       auto* data = const_cast<std::byte*>(reinterpret_cast<const std::byte*>(node));
       if (reinterpret_cast<std::uintptr_t>(data) % kBlockAlignment != 0) {
-        report(fmt::format("class {} holds a block at {} that is not {}-byte aligned", c, static_cast<void*>(data),
-                           kBlockAlignment));
+        report(detail::format("class {} holds a block at {} that is not {}-byte aligned", c, static_cast<void*>(data),
+                              kBlockAlignment));
       }
       if (options_.debug) {
         unpoison_for_asan(data, block_bytes);
         const bool intact = poison_intact(data, block_bytes);
         poison_for_asan(data, block_bytes);
-        if (!intact) report(fmt::format("cached block {} of class {} was written after it was freed", static_cast<void*>(data), c));
+        if (!intact) report(detail::format("cached block {} of class {} was written after it was freed", static_cast<void*>(data), c));
       }
       ++blocks;
     }
     const SizeClassStats& counts = stats.size_classes[c];
-    if (blocks != counts.cached) report(fmt::format("class {} lists {} cached blocks, counters say {}", c, blocks, counts.cached));
+    if (blocks != counts.cached) report(detail::format("class {} lists {} cached blocks, counters say {}", c, blocks, counts.cached));
     listed_bytes += blocks * block_bytes;
     in_use_bytes += counts.in_use * block_bytes;
   }
   if (large_cache_.size() != stats.large.cached) {
-    report(fmt::format("{} large blocks cached, counters say {}", large_cache_.size(), stats.large.cached));
+    report(detail::format("{} large blocks cached, counters say {}", large_cache_.size(), stats.large.cached));
   }
   for (const Block& block : large_cache_) listed_bytes += block.capacity;
-  if (listed_bytes != stats.bytes_cached) report(fmt::format("cached blocks hold {} bytes, counters say {}", listed_bytes, stats.bytes_cached));
-  if (in_use_bytes > stats.bytes_in_use) report(fmt::format("small blocks in use hold {} bytes, more than bytes_in_use {}", in_use_bytes, stats.bytes_in_use));
-  if (stats.bytes_reserved > options_.max_bytes) report(fmt::format("bytes_reserved {} exceeds max_bytes {}", stats.bytes_reserved, options_.max_bytes));
+  if (listed_bytes != stats.bytes_cached) report(detail::format("cached blocks hold {} bytes, counters say {}", listed_bytes, stats.bytes_cached));
+  if (in_use_bytes > stats.bytes_in_use) report(detail::format("small blocks in use hold {} bytes, more than bytes_in_use {}", in_use_bytes, stats.bytes_in_use));
+  if (stats.bytes_reserved > options_.max_bytes) report(detail::format("bytes_reserved {} exceeds max_bytes {}", stats.bytes_reserved, options_.max_bytes));
   if (stats.peak_bytes_in_use < stats.bytes_in_use || stats.peak_bytes_reserved < stats.bytes_reserved) {
-    report(fmt::format("a peak is below its current value (in use {} / peak {}, reserved {} / peak {})", stats.bytes_in_use,
-                       stats.peak_bytes_in_use, stats.bytes_reserved, stats.peak_bytes_reserved));
+    report(detail::format("a peak is below its current value (in use {} / peak {}, reserved {} / peak {})", stats.bytes_in_use,
+                          stats.peak_bytes_in_use, stats.bytes_reserved, stats.peak_bytes_reserved));
   }
   return problems;
 }

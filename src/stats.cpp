@@ -1,37 +1,36 @@
 #include "tensormem/stats.hpp"
 
-#include <iterator>
+#include <string>
+#include <string_view>
 
-#include <fmt/format.h>
-
+#include "tensormem/format.hpp"
 #include "tensormem/options.hpp"
 
 namespace tensormem {
 namespace {
 
-void append_class(fmt::memory_buffer& out, const SizeClassStats& c) {
-  fmt::format_to(std::back_inserter(out),
-                 R"({{"block_bytes":{},"in_use":{},"cached":{},"hits":{},"misses":{}}})",
-                 c.block_bytes, c.in_use, c.cached, c.hits, c.misses);
+void append_class(std::string& out, const SizeClassStats& c) {
+  detail::format_to(out,
+                    R"({{"block_bytes":{},"in_use":{},"cached":{},"hits":{},"misses":{}}})",
+                    c.block_bytes, c.in_use, c.cached, c.hits, c.misses);
 }
 
 }  // namespace
 
 std::string Stats::to_json() const {
-  fmt::memory_buffer out;
-  auto it = std::back_inserter(out);
+  std::string out;
   char separator = '{';
 #define TENSORMEM_STATS_JSON(name, description)                         \
   if (std::string_view(#name) == "max_bytes" && name == kUnlimited) {   \
-    fmt::format_to(it, "{}\"{}\":null", separator, #name);              \
+    detail::format_to(out, "{}\"{}\":null", separator, #name);              \
   } else {                                                              \
-    fmt::format_to(it, "{}\"{}\":{}", separator, #name, name);          \
+    detail::format_to(out, "{}\"{}\":{}", separator, #name, name);          \
   }                                                                     \
   separator = ',';
   TENSORMEM_STATS_FIELDS(TENSORMEM_STATS_JSON)
 #undef TENSORMEM_STATS_JSON
 
-  fmt::format_to(it, ",\"size_classes\":[");
+  detail::format_to(out, ",\"size_classes\":[");
   bool first = true;
   for (const SizeClassStats& c : size_classes) {
     if (c.in_use + c.cached + c.hits + c.misses == 0) continue;
@@ -39,10 +38,10 @@ std::string Stats::to_json() const {
     first = false;
     append_class(out, c);
   }
-  fmt::format_to(it, "],\"large\":");
+  detail::format_to(out, "],\"large\":");
   append_class(out, large);
   out.push_back('}');
-  return fmt::to_string(out);
+  return out;
 }
 
 }  // namespace tensormem

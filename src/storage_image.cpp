@@ -50,7 +50,7 @@ std::string tag_text(std::uint32_t tag) {
   std::string text = "\"";
   for (int i = 0; i < 4; ++i) {
     const auto c = static_cast<unsigned char>(tag >> (8 * i));
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return fmt::format("0x{:08x}", tag);
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return detail::format("0x{:08x}", tag);
     text += static_cast<char>(c);
   }
   return text + "\"";
@@ -79,34 +79,34 @@ constexpr auto kCrcTable = [] {
 }
 
 std::string live_buffers_text(std::size_t count) {
-  return fmt::format("{} live buffer{}", count, count == 1 ? "" : "s");
+  return detail::format("{} live buffer{}", count, count == 1 ? "" : "s");
 }
 
 // A buffer's payload values, beyond what the reader checked field by field.
 void check_buffer(const ImageReader& in, const BufferImage& buffer) {
   if (buffer.refcount == 0) in.fail("refcount is 0; a live buffer has at least 1");
   if (buffer.size_class > kLargeSizeClass) {
-    in.fail(fmt::format("size class {} does not exist (0 to {} for small blocks, {} for large ones)", buffer.size_class,
-                        kLargeSizeClass - 1, kLargeSizeClass));
+    in.fail(detail::format("size class {} does not exist (0 to {} for small blocks, {} for large ones)", buffer.size_class,
+                           kLargeSizeClass - 1, kLargeSizeClass));
   }
   if (buffer.size_class < kLargeSizeClass) {
     if (buffer.capacity != size_class_bytes(buffer.size_class)) {
-      in.fail(fmt::format("a block of size class {} has {} bytes, not {}", buffer.size_class,
-                          size_class_bytes(buffer.size_class), buffer.capacity));
+      in.fail(detail::format("a block of size class {} has {} bytes, not {}", buffer.size_class,
+                             size_class_bytes(buffer.size_class), buffer.capacity));
     }
   } else if (buffer.capacity <= kMaxSmallBytes || buffer.capacity % kLargePageBytes != 0) {
-    in.fail(fmt::format("a large block of {} bytes is not a multiple of {} bytes above {}", buffer.capacity,
-                        kLargePageBytes, kMaxSmallBytes));
+    in.fail(detail::format("a large block of {} bytes is not a multiple of {} bytes above {}", buffer.capacity,
+                           kLargePageBytes, kMaxSmallBytes));
   }
   if (buffer.size > buffer.capacity) {
-    in.fail(fmt::format("size {} is larger than its block of {} bytes", buffer.size, buffer.capacity));
+    in.fail(detail::format("size {} is larger than its block of {} bytes", buffer.size, buffer.capacity));
   }
   if (buffer.address == 0 || buffer.address % kBlockAlignment != 0) {
-    in.fail(fmt::format("block address 0x{:x} is not a nonzero multiple of {}", buffer.address, kBlockAlignment));
+    in.fail(detail::format("block address 0x{:x} is not a nonzero multiple of {}", buffer.address, kBlockAlignment));
   }
   if (buffer.address > kMaxU64 - buffer.capacity) {
-    in.fail(fmt::format("a block of {} bytes at 0x{:x} passes the end of a 64-bit address space", buffer.capacity,
-                        buffer.address));
+    in.fail(detail::format("a block of {} bytes at 0x{:x} passes the end of a 64-bit address space", buffer.capacity,
+                           buffer.address));
   }
 }
 
@@ -120,8 +120,8 @@ void ImageWriter::u64(std::uint64_t value) { append(*out_, value, 8); }
 
 std::uint64_t ImageReader::read(std::size_t bytes, const char* field) {
   if (payload_.size() - position_ < bytes) {
-    fail(fmt::format("{} needs {} bytes at payload byte {}, but the payload has {}", field, bytes, position_,
-                     payload_.size()));
+    fail(detail::format("{} needs {} bytes at payload byte {}, but the payload has {}", field, bytes, position_,
+                        payload_.size()));
   }
   const std::uint64_t value = load(payload_, position_, bytes);
   position_ += bytes;
@@ -135,8 +135,8 @@ void ImageReader::fail(std::string_view problem) const {
 
 void ImageReader::finish() const {
   if (position_ != payload_.size()) {
-    fail(fmt::format("{} payload bytes after the last field (read {} of {})", payload_.size() - position_, position_,
-                     payload_.size()));
+    fail(detail::format("{} payload bytes after the last field (read {} of {})", payload_.size() - position_, position_,
+                        payload_.size()));
   }
 }
 
@@ -201,41 +201,41 @@ ParsedImage parse_image(std::span<const std::byte> image, std::string_view what,
                         std::uint32_t retire_at, std::size_t counter_count) {
   auto fail = [what](const std::string& problem) { raise_invalid_image(what, problem); };
   if (image.size() < kImageHeaderBytes) {
-    fail(fmt::format("{} bytes, shorter than the {}-byte header", image.size(), kImageHeaderBytes));
+    fail(detail::format("{} bytes, shorter than the {}-byte header", image.size(), kImageHeaderBytes));
   }
   if (const std::uint32_t magic = load32(image, kMagicAt); magic != kMagic) {
-    fail(fmt::format("magic is {}, not {}", tag_text(magic), tag_text(kMagic)));
+    fail(detail::format("magic is {}, not {}", tag_text(magic), tag_text(kMagic)));
   }
   if (const std::uint32_t version = load32(image, kVersionAt); version != kImageVersion) {
-    fail(fmt::format("version {} is not supported; this build reads version {}", version, kImageVersion));
+    fail(detail::format("version {} is not supported; this build reads version {}", version, kImageVersion));
   }
   if (const std::uint32_t image_tag = load32(image, kTagAt); image_tag != tag) {
-    fail(fmt::format("it holds {} records, not {}", tag_text(image_tag), tag_text(tag)));
+    fail(detail::format("it holds {} records, not {}", tag_text(image_tag), tag_text(tag)));
   }
   if (const std::uint32_t image_retire_at = load32(image, kRetireAtAt); image_retire_at != retire_at) {
-    fail(fmt::format("its table retires slots at generation {}; this one retires them at {}", image_retire_at,
-                     retire_at));
+    fail(detail::format("its table retires slots at generation {}; this one retires them at {}", image_retire_at,
+                        retire_at));
   }
   if (const std::uint64_t total = load(image, kTotalBytesAt, 8); total != image.size()) {
-    fail(fmt::format("the header says {} bytes, but {} were given", total, image.size()));
+    fail(detail::format("the header says {} bytes, but {} were given", total, image.size()));
   }
   const std::uint32_t slot_count = load32(image, kSlotCountAt);
   const std::uint32_t free_count = load32(image, kFreeCountAt);
   const std::uint32_t live_count = load32(image, kLiveCountAt);
   if (const std::uint32_t counters = load32(image, kCounterCountAt); counters != counter_count) {
-    fail(fmt::format("{} counters, expected {}", counters, counter_count));
+    fail(detail::format("{} counters, expected {}", counters, counter_count));
   }
   const std::uint64_t fixed = kImageHeaderBytes + 4 * (std::uint64_t{slot_count} + free_count) +
                               8 * (std::uint64_t{counter_count} + live_count);
   if (fixed > image.size()) {
-    fail(fmt::format("{} slots, {} free-list entries, {} counters and {} records need at least {} bytes; the image "
-                     "has {}",
-                     slot_count, free_count, counter_count, live_count, fixed, image.size()));
+    fail(detail::format("{} slots, {} free-list entries, {} counters and {} records need at least {} bytes; the image "
+                        "has {}",
+                        slot_count, free_count, counter_count, live_count, fixed, image.size()));
   }
   const std::uint32_t body_crc = image_crc32(image.subspan(kImageHeaderBytes));
   if (const std::uint32_t stored = load32(image, kBodyCrcAt); stored != body_crc) {
-    fail(fmt::format("the body's checksum is 0x{:08x}, but the header says 0x{:08x}: the image is corrupted", body_crc,
-                     stored));
+    fail(detail::format("the body's checksum is 0x{:08x}, but the header says 0x{:08x}: the image is corrupted", body_crc,
+                        stored));
   }
 
   ParsedImage parsed;
@@ -254,7 +254,7 @@ ParsedImage parse_image(std::span<const std::byte> image, std::string_view what,
 
 void check_live_count(const TableSlots& slots, std::size_t live_count, std::string_view what) {
   if (const std::size_t live_slots = slots.live(); live_slots != live_count) {
-    raise_invalid_image(what, fmt::format("{} records for {} live slots", live_count, live_slots));
+    raise_invalid_image(what, detail::format("{} records for {} live slots", live_count, live_slots));
   }
 }
 
@@ -263,28 +263,28 @@ RecordView next_record(std::span<const std::byte> image, std::size_t& position, 
                        const char* noun) {
   auto fail = [what](const std::string& problem) { raise_invalid_image(what, problem); };
   if (image.size() - position < kRecordHeaderBytes) {
-    fail(fmt::format("record {} of {} starts at byte {}, but its {}-byte header passes the image's end ({})", ordinal,
-                     live_count, position, kRecordHeaderBytes, image.size()));
+    fail(detail::format("record {} of {} starts at byte {}, but its {}-byte header passes the image's end ({})", ordinal,
+                        live_count, position, kRecordHeaderBytes, image.size()));
   }
   const std::uint32_t index = load32(image, position);
   const std::uint32_t payload_bytes = load32(image, position + 4);
   position += kRecordHeaderBytes;
   if (index >= slots.generations.size()) {
-    fail(fmt::format("record {} names {} #{}, past the table's {} slots", ordinal, noun, index,
-                     slots.generations.size()));
+    fail(detail::format("record {} names {} #{}, past the table's {} slots", ordinal, noun, index,
+                        slots.generations.size()));
   }
-  if (previous == std::int64_t{index}) fail(fmt::format("record {} names {} #{} again", ordinal, noun, index));
+  if (previous == std::int64_t{index}) fail(detail::format("record {} names {} #{} again", ordinal, noun, index));
   if (previous > std::int64_t{index}) {
-    fail(fmt::format("record {} names {} #{} after #{}: records must be in slot order", ordinal, noun, index,
-                     previous));
+    fail(detail::format("record {} names {} #{} after #{}: records must be in slot order", ordinal, noun, index,
+                        previous));
   }
   const std::uint32_t generation = slots.generations[index];
   if ((generation & 1U) == 0) {
-    fail(fmt::format("record {} names {} #{}, which is not live (generation {})", ordinal, noun, index, generation));
+    fail(detail::format("record {} names {} #{}, which is not live (generation {})", ordinal, noun, index, generation));
   }
   if (payload_bytes > image.size() - position) {
-    fail(fmt::format("record {} ({} #{}) has {} payload bytes, but only {} are left", ordinal, noun, index,
-                     payload_bytes, image.size() - position));
+    fail(detail::format("record {} ({} #{}) has {} payload bytes, but only {} are left", ordinal, noun, index,
+                        payload_bytes, image.size() - position));
   }
   const RecordView record{Handle{index, generation}, image.subspan(position, payload_bytes)};
   position += payload_bytes;
@@ -293,7 +293,7 @@ RecordView next_record(std::span<const std::byte> image, std::size_t& position, 
 
 void check_image_end(std::span<const std::byte> image, std::size_t position, std::string_view what) {
   if (position != image.size()) {
-    raise_invalid_image(what, fmt::format("{} bytes after the last record", image.size() - position));
+    raise_invalid_image(what, detail::format("{} bytes after the last record", image.size() - position));
   }
 }
 
@@ -389,21 +389,21 @@ StorageImage decode_storage_image(std::span<const std::byte> image) {
   for (const auto& entry : table.live) live_block_bytes = saturating_add(live_block_bytes, entry.second.capacity);
   for (std::size_t i = 0; i < kCarriedNames.size(); ++i) {
     if (!fits_size_t(table.counters[i])) {
-      detail::raise_invalid_image(kStorageImage, fmt::format("{} is {}, more than this platform's size_t holds ({})",
-                                                             kCarriedNames[i], table.counters[i],
-                                                             std::numeric_limits<std::size_t>::max()));
+      detail::raise_invalid_image(kStorageImage, detail::format("{} is {}, more than this platform's size_t holds ({})",
+                                                                kCarriedNames[i], table.counters[i],
+                                                                std::numeric_limits<std::size_t>::max()));
     }
   }
   const std::uint64_t peak_in_use = table.counters[0];
   const std::uint64_t peak_reserved = table.counters[1];
   if (peak_in_use < live_block_bytes) {
-    detail::raise_invalid_image(kStorageImage, fmt::format("peak_bytes_in_use {} is below the {} bytes of the live "
-                                                           "buffers' blocks",
-                                                           peak_in_use, live_block_bytes));
+    detail::raise_invalid_image(kStorageImage, detail::format("peak_bytes_in_use {} is below the {} bytes of the live "
+                                                              "buffers' blocks",
+                                                              peak_in_use, live_block_bytes));
   }
   if (peak_reserved < peak_in_use) {
-    detail::raise_invalid_image(kStorageImage, fmt::format("peak_bytes_reserved {} is below peak_bytes_in_use {}",
-                                                           peak_reserved, peak_in_use));
+    detail::raise_invalid_image(kStorageImage, detail::format("peak_bytes_reserved {} is below peak_bytes_in_use {}",
+                                                              peak_reserved, peak_in_use));
   }
 
   StorageImage result;

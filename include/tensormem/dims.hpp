@@ -75,12 +75,12 @@ class Dims {
 
 }  // namespace tensormem
 
+// "[2, 3, 4]". Out of line (src/dims.cpp): shapes are formatted only in
+// messages, and every file that passes one to detail::raise would otherwise
+// carry its own copy of fmt's formatting engine.
 template <>
 struct fmt::formatter<tensormem::IntList> : fmt::formatter<fmt::string_view> {
-  template <typename FormatContext>
-  auto format(tensormem::IntList list, FormatContext& ctx) const -> decltype(ctx.out()) {
-    return fmt::format_to(ctx.out(), "[{}]", fmt::join(list.begin(), list.end(), ", "));
-  }
+  auto format(tensormem::IntList list, fmt::format_context& ctx) const -> fmt::format_context::iterator;
 };
 
 template <>

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
+#include "tensormem/format.hpp"
 
 // In wasm, errors are C++ exceptions: without wasm exception handling a
 // `catch` never runs and a failed check would abort. tensormem::tensormem
@@ -77,21 +77,16 @@ class Error : public std::exception {
 
 namespace detail {
 
-// A double as JavaScript prints it: "NaN", "Infinity", integers without an
-// exponent (9007199254740992, not 9.007199254740992e+15). For messages about
-// values that came from JavaScript.
-[[nodiscard]] std::string format_number(double value);
-
 // Out of line and cold so that hot paths only carry a call.
 [[noreturn]] void throw_error(ErrorCode code, std::string message);
+[[noreturn]] void throw_formatted(ErrorCode code, std::string_view format, std::span<const FormatArg> args);
 
 // Arguments by value: a hot caller then never takes the address of its own
 // parameters, which would spill them to memory on the fast path too.
 template <typename... Args>
-[[noreturn, gnu::cold, gnu::noinline]] void raise(ErrorCode code,
-                                                  fmt::format_string<Args...> format,
-                                                  Args... args) {
-  throw_error(code, fmt::vformat(fmt::string_view(format), fmt::make_format_args(args...)));
+[[noreturn, gnu::cold, gnu::noinline]] void raise(ErrorCode code, FormatString<Args...> format, Args... args) {
+  const FormatArg list[] = {make_format_arg(args)..., FormatArg()};
+  throw_formatted(code, format.get(), std::span<const FormatArg>(list, sizeof...(Args)));
 }
 
 }  // namespace detail

@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
+#include "tensormem/format.hpp"
 
 #include "tensormem/error.hpp"
 
@@ -173,7 +173,7 @@ class HandleTable {
   // nothing else, and the retired count matches. Throws only OUT_OF_MEMORY.
   [[nodiscard]] static std::string check_slots(const TableSlots& slots) {
     const std::size_t count = slots.generations.size();
-    if (count > kMaxSlots) return fmt::format("{} slots, more than a table holds ({})", count, kMaxSlots);
+    if (count > kMaxSlots) return detail::format("{} slots, more than a table holds ({})", count, kMaxSlots);
     std::vector<bool> listed;
     try {
       listed.resize(count);
@@ -184,38 +184,38 @@ class HandleTable {
     for (std::size_t k = 0; k < slots.free_list.size(); ++k) {
       const std::uint32_t index = slots.free_list[k];
       if (index >= count) {
-        return fmt::format("free list entry {} names {} #{}, past the table's {} slots", k, Payload::kNoun, index,
-                           count);
+        return detail::format("free list entry {} names {} #{}, past the table's {} slots", k, Payload::kNoun, index,
+                              count);
       }
       const std::uint32_t generation = slots.generations[index];
-      if (listed[index]) return fmt::format("free list names {} #{} twice: it would be a cycle", Payload::kNoun, index);
+      if (listed[index]) return detail::format("free list names {} #{} twice: it would be a cycle", Payload::kNoun, index);
       if ((generation & 1U) != 0) {
-        return fmt::format("free list names {} #{}, which is live (generation {})", Payload::kNoun, index, generation);
+        return detail::format("free list names {} #{}, which is live (generation {})", Payload::kNoun, index, generation);
       }
       if (generation >= RetireAt) {
-        return fmt::format("free list names {} #{}, which is retired (generation {})", Payload::kNoun, index,
-                           generation);
+        return detail::format("free list names {} #{}, which is retired (generation {})", Payload::kNoun, index,
+                              generation);
       }
       listed[index] = true;
     }
     std::size_t retired = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const std::uint32_t generation = slots.generations[i];
-      if (generation == 0) return fmt::format("{} #{} has generation 0, which no slot in use has", Payload::kNoun, i);
+      if (generation == 0) return detail::format("{} #{} has generation 0, which no slot in use has", Payload::kNoun, i);
       if ((generation & 1U) != 0) {
         if (generation > RetireAt) {
-          return fmt::format("{} #{} is live at generation {}, past the table's retirement at {}", Payload::kNoun, i,
-                             generation, RetireAt);
+          return detail::format("{} #{} is live at generation {}, past the table's retirement at {}", Payload::kNoun, i,
+                                generation, RetireAt);
         }
       } else if (generation >= RetireAt) {
         ++retired;
       } else if (!listed[i]) {
-        return fmt::format("{} #{} is free (generation {}) but not on the free list", Payload::kNoun, i, generation);
+        return detail::format("{} #{} is free (generation {}) but not on the free list", Payload::kNoun, i, generation);
       }
     }
     if (retired != slots.retired) {
-      return fmt::format("{} retired slots counted, but {} slots are at or past generation {}", slots.retired, retired,
-                         RetireAt);
+      return detail::format("{} retired slots counted, but {} slots are at or past generation {}", slots.retired, retired,
+                            RetireAt);
     }
     return {};
   }

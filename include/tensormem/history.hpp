@@ -122,7 +122,7 @@ class History {
   using Clock = std::function<std::uint64_t()>;
   static constexpr std::uint32_t kNoString = HistoryEvent::kNoString;
 
-  // std::chrono::steady_clock (in wasm, the host's monotonic clock).
+  // The monotonic clock, CLOCK_MONOTONIC (in wasm, the host's).
   [[nodiscard]] static std::uint64_t steady_clock_ns() noexcept;
 
   // Reads the clock once: event times count from here. Throws

@@ -44,13 +44,11 @@ function functionBodySizes(bytes) {
   throw new Error('tensormem.wasm has no code section');
 }
 
-// The targets are 400 KB raw and 100 KB gzipped. With device.shrink()'s images
-// and the history/snapshot code the package measures 434 KB / 142 KB
-// (docs/benchmarks.md, "The package's weight"); these limits catch growth past that.
-test('tensormem.wasm stays within 450 KB raw and 150 KB gzipped', () => {
-  assert.ok(wasmBytes.length <= 450_000, `tensormem.wasm is ${wasmBytes.length} bytes, over 450000`);
+// The targets: 400 KB raw and 100 KB gzipped (docs/benchmarks.md, "The wasm's weight").
+test('tensormem.wasm stays within 400 KB raw and 100 KB gzipped', () => {
+  assert.ok(wasmBytes.length <= 400_000, `tensormem.wasm is ${wasmBytes.length} bytes, over 400000`);
   const gzipped = gzipSync(wasmBytes, { level: 9 }).length;
-  assert.ok(gzipped <= 150_000, `tensormem.wasm gzips to ${gzipped} bytes, over 150000`);
+  assert.ok(gzipped <= 100_000, `tensormem.wasm gzips to ${gzipped} bytes, over 100000`);
 });
 
 test('no function in tensormem.wasm is larger than 64 KiB, so V8 optimizes each quickly', () => {

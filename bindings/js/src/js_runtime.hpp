@@ -115,12 +115,12 @@ inline EntryRecord read_entry(ImageReader& in) {
   const std::uint8_t dtype = in.u8("dtype");
   const std::uint8_t ndim = in.u8("ndim");
   const std::uint8_t kind = in.u8("kind");
-  if (is_data > 1) in.fail(fmt::format("is_data is {}; it must be 0 or 1", is_data));
-  if (read_only > 1) in.fail(fmt::format("read_only is {}; it must be 0 or 1", read_only));
-  if (dtype >= kDTypeCount) in.fail(fmt::format("dtype {} is not one of the {} dtypes", dtype, kDTypeCount));
-  if (ndim > kMaxDims) in.fail(fmt::format("ndim is {}; at most {}", ndim, kMaxDims));
+  if (is_data > 1) in.fail(detail::format("is_data is {}; it must be 0 or 1", is_data));
+  if (read_only > 1) in.fail(detail::format("read_only is {}; it must be 0 or 1", read_only));
+  if (dtype >= kDTypeCount) in.fail(detail::format("dtype {} is not one of the {} dtypes", dtype, kDTypeCount));
+  if (ndim > kMaxDims) in.fail(detail::format("ndim is {}; at most {}", ndim, kMaxDims));
   if (kind == 0 || kind > static_cast<std::uint8_t>(OwnerKind::kKernelOutput)) {
-    in.fail(fmt::format("kind is {}; it must be 1 to {}", kind, static_cast<int>(OwnerKind::kKernelOutput)));
+    in.fail(detail::format("kind is {}; it must be 1 to {}", kind, static_cast<int>(OwnerKind::kKernelOutput)));
   }
   if (r.id == 0) in.fail("id is 0; ids start at 1");
   r.is_data = is_data != 0;
@@ -405,7 +405,7 @@ class Runtime {
   }
 
   [[noreturn, gnu::cold]] static void raise_not_int(double value, const char* op, const char* what, int index) {
-    const std::string name = index >= 0 ? fmt::format("{}[{}]", what, index) : std::string(what);
+    const std::string name = index >= 0 ? detail::format("{}[{}]", what, index) : std::string(what);
     // Integers past 2^53 are integers, but not exact ones: say so rather than "not an integer".
     const bool too_large = value == std::trunc(value) && !std::isinf(value);
     detail::raise(ErrorCode::kInvalidArgument, "{}: {} is {}; it must be {}", op, name, detail::format_number(value),
