@@ -17,8 +17,10 @@ export class DeviceData {
   #id;
   #state = 0;
   #byteLength;
-  #address = -1;  // until first needed
-  #epoch = -1;    // the runtime's epoch when #address was read (see Runtime.epoch)
+  // { address, epoch } once needed: the byte address and the runtime's epoch
+  // when it was read (see Runtime.epoch). One field, not two: each field of
+  // an object made per createData costs.
+  #at = null;
   notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
@@ -52,12 +54,12 @@ export class DeviceData {
     addressOf = (data, op) => {
       const h = data.#live(op);
       const rt = data.#rt;
-      if (data.#epoch !== rt.epoch) {
-        if (rt.x.tm_describe(h) < 0) rt.raise();
-        data.#address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
-        data.#epoch = rt.epoch;
-      }
-      return data.#address;
+      const at = data.#at;
+      if (at !== null && at.epoch === rt.epoch) return at.address;
+      if (rt.x.tm_describe(h) < 0) rt.raise();
+      const address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
+      data.#at = { address, epoch: rt.epoch };
+      return address;
     };
   }
 
@@ -79,8 +81,7 @@ export class DeviceData {
     const state = this.#state;
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
-    this.#address = -1;
-    this.#epoch = -1;
+    this.#at = null;
     release(this, this.#rt, this.#h, state);
   }
 

@@ -7,7 +7,7 @@ import {
 import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
 import { internalsOf } from './resource.mjs';
-import { creationStack } from './stacks.mjs';
+import { creationStack, shortSite } from './stacks.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
@@ -53,6 +53,7 @@ export class Runtime {
     this.debug = options.debug;
     this.stacks = options.debug ? new Map() : null;  // handle -> creation stack (debug, or recording sites)
     this.history = null;               // while recording: { stacks, sites: Map(site text -> id) }
+    this.recordSites = false;          // history.stacks, as a plain field: track() reads it per object
     this.heapBytes = 0;                // the wasm memory's size at the last growth
     this.warnedSites = new Set();
     this.registry = new FinalizationRegistry((held) => this.reclaim(held));
@@ -198,7 +199,7 @@ export class Runtime {
     if (this.stacks !== null) {
       const stack = creationStack([object.constructor, this.device.constructor, Runtime]);
       this.stacks.set(handle, stack);
-      if (this.history?.stacks) this.recordSite(handle, stack);
+      if (this.recordSites) this.recordSite(handle, stack);
     }
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -219,12 +220,14 @@ export class Runtime {
   startHistory(maxEvents, stacks) {
     if (this.x.tm_history_start(maxEvents) < 0) this.raise();
     this.history = { maxEvents, stacks, sites: new Map(), writing: false };
+    this.recordSites = stacks === true;
     if (stacks) this.stacks ??= new Map();
   }
 
   stopHistory() {
     if (this.x.tm_history_stop() < 0) this.raise();
     this.history = null;
+    this.recordSites = false;
     if (!this.debug) this.stacks = null;
   }
 
@@ -242,10 +245,11 @@ export class Runtime {
     return id;
   }
 
-  // The creation site of the object with `handle`: the app's frame on top of its creation stack.
+  // The creation site of the object with `handle`: the app's frame on top of
+  // its creation stack, relative to the app's directory when under it.
   recordSite(handle, stack) {
     const line = stack.split('\n', 1)[0].trim();
-    const id = this.intern(line.startsWith('at ') ? line.slice(3) : line);
+    const id = this.intern(shortSite(line.startsWith('at ') ? line.slice(3) : line));
     if (id >= 0 && this.x.tm_history_site(handle, id) < 0) this.raise();
   }
 
@@ -379,6 +383,7 @@ export class Runtime {
       this.heaps = EMPTY_HEAPS;
       this.pending = [];
       this.history = null;
+      this.recordSites = false;
       this.stacks?.clear();
     }
   }

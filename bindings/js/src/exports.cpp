@@ -53,10 +53,7 @@ double record(ErrorCode code, std::string_view message) noexcept {
 template <typename F>
 double run(F&& f) noexcept {
   if (!g_runtime) [[unlikely]] return record(ErrorCode::kDisposed, "the device was disposed");
-  struct EndCall {
-    Runtime& rt;
-    ~EndCall() { rt.end_call(); }
-  } end_call{*g_runtime};
+  g_runtime->begin_call();  // a store, not a destructor: no cleanup path on every export
   try {
     return static_cast<double>(f(*g_runtime));
   } catch (const Error& error) {
@@ -505,7 +502,8 @@ EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
       out[7] = t.ndim();
       for (int d = 0; d < t.ndim(); ++d) out[8 + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
       out[8 + kMaxDims] = static_cast<double>(entry.kind);
-      out[9 + kMaxDims] = entry.site == History::kNoString ? -1 : static_cast<double>(entry.site);
+      const std::uint32_t site = rt.site(handle);
+      out[9 + kMaxDims] = site == History::kNoString ? -1 : static_cast<double>(site);
       return i + 1.0;
     }
     return 0;
