@@ -10,6 +10,7 @@ export let isDeviceData;  // (value) => whether it is a DeviceData (no user code
 export let byteLengthOf;  // (data) => its byteLength
 export let dataRuntimeOf;  // (data) => its Runtime
 export let isDataLive;  // (data) => whether it is neither disposed nor of a disposed device
+export let viewCacheOf;  // (data) => its checked views by dtype, right after addressOf(data)
 
 export class DeviceData {
   #rt;
@@ -17,9 +18,9 @@ export class DeviceData {
   #id;
   #state = 0;
   #byteLength;
-  // { address, epoch } once needed: the byte address and the runtime's epoch
-  // when it was read (see Runtime.epoch). One field, not two: each field of
-  // an object made per createData costs.
+  // { address, epoch, views } once needed: the byte address and the runtime's
+  // epoch when it was read (see Runtime.epoch), and readDataView's checked
+  // views by dtype. One field: each field of an object made per createData costs.
   #at = null;
   notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
@@ -51,6 +52,7 @@ export class DeviceData {
       },
       dispose: (data) => data.#dispose(),
     });
+    viewCacheOf = (data) => data.#at.views;
     addressOf = (data, op) => {
       const h = data.#live(op);
       const rt = data.#rt;
@@ -58,7 +60,7 @@ export class DeviceData {
       if (at !== null && at.epoch === rt.epoch) return at.address;
       if (rt.x.tm_describe(h) < 0) rt.raise();
       const address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
-      data.#at = { address, epoch: rt.epoch };
+      data.#at = { address, epoch: rt.epoch, views: [] };
       return address;
     };
   }

@@ -12,6 +12,8 @@ import { creationStack, shortSite } from './stacks.mjs';
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
 const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
+// One cell per dtype: { heap }, what a Layout reads its elements through.
+const newCells = () => EMPTY_HEAPS.map((heap) => ({ heap }));
 
 
 const decoder = new TextDecoder();
@@ -39,6 +41,11 @@ export class Runtime {
     this.epoch = 0;
     this.lost = null;                  // why the instance can no longer be trusted (it trapped), or null
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
+    // The heaps again, one cell per dtype, for the element fast paths: a
+    // Layout keeps its dtype's cell, which refresh() updates after growth and
+    // newEpoch() empties, so a cached address is never read through the heap
+    // of another epoch and a kept Layout keeps no wasm memory alive.
+    this.cells = newCells();
     this.autoShrink = null;            // { ratio, minBytes } (Device.create's autoShrink), or null
     this.shrinkQueued = false;
     this.scratchIndex = 0;             // scratch address / 8
@@ -99,8 +106,20 @@ export class Runtime {
   refresh() {
     if (!this.alive) fail('DISPOSED', 'the device was disposed');
     const buffer = this.memory.buffer;
-    this.heaps = ARRAY_TYPES.map((Type) => new Type(buffer));
-    return this.heaps;
+    const heaps = ARRAY_TYPES.map((Type) => new Type(buffer));
+    this.heaps = heaps;
+    const cells = this.cells;
+    for (let k = 0; k < heaps.length; k++) cells[k].heap = heaps[k];
+    return heaps;
+  }
+
+  // Every heap address cached in JS becomes invalid (device.shrink() moved
+  // the buffers, or shutdown() freed them): the epoch changes and the cells
+  // of the old one read nothing, which sends Layouts to their slow paths.
+  newEpoch() {
+    this.epoch++;
+    for (let k = 0; k < this.cells.length; k++) this.cells[k].heap = EMPTY_HEAPS[k];
+    this.cells = newCells();
   }
 
   heap(k) {
@@ -373,7 +392,7 @@ export class Runtime {
   shutdown() {
     if (!this.alive) return;
     this.alive = false;
-    this.epoch++;
+    this.newEpoch();
     try {
       if (this.lost === null) this.x?.tm_shutdown();
     } finally {

@@ -151,7 +151,7 @@ export function shrink(rt, options = {}) {
   host.adopted = true;
   rt.scratchIndex = rt.x.tm_scratch() / 8;
   rt.mailboxIndex = rt.x.tm_mailbox() / 8;
-  rt.epoch++;
+  rt.newEpoch();
   rt.refresh();
   if (rt.history !== null) rt.history = { ...rt.history, sites: new Map(), writing: false };
   // Detaches every typed array over the old memory (as growth does), so none

@@ -39,11 +39,12 @@ ownFunctions(createTensor);  // its frame is the package's in a leak report
 // A described layout, read by the element fast paths. `shape` and `strides`
 // are plain arrays (a frozen array reads slower in V8); the getters hand out
 // the frozen copies. The first four dims are also scalar fields, read by the
-// fast paths. It holds no heap view (the runtime's heaps are replaced after
-// growth and emptied by shutdown(): an object the app keeps must not keep a
-// disposed device's memory alive). `epoch` is the runtime's when described:
-// addresses are valid only while it is unchanged (device.shrink() moves
-// buffers, shutdown() frees them).
+// fast paths. It holds no heap view of its own but the runtime's cell of its
+// dtype (Runtime.cells): the cell follows the heap when it grows, and when
+// the epoch changes (device.shrink() moves buffers, shutdown() frees them)
+// the cell is emptied, so the fast paths read nothing through a stale
+// address, and a kept Layout keeps no wasm memory alive. `epoch` is the
+// runtime's when described, for the other readers of the layout.
 class Layout {
   constructor(rt, s, b, k) {
     const ndim = s[b + NDIM];
@@ -55,9 +56,9 @@ class Layout {
     }
     this.rt = rt;
     this.epoch = rt.epoch;
+    this.cell = rt.cells[k];
     this.k = k;
     this.bool = k === BOOL;
-    this.number = k < INT64;  // set() stores a number as it is (typed arrays convert)
     this.ndim = ndim;
     this.shape = shape;
     this.strides = strides;
@@ -67,6 +68,8 @@ class Layout {
     this.first = s[b + FIRST];  // heap index (in elements) of element [0, ..., 0]
     this.flags = s[b + FLAGS];
     this.writable = (this.flags & READ_ONLY) === 0;
+    // set() stores a number as it is (typed arrays convert) into a writable tensor.
+    this.settable = this.writable && k < INT64;
     this.size = s[b + NUMEL];
     this.shapeOut = Object.freeze(shape.slice());
     this.stridesOut = Object.freeze(strides.slice());
@@ -268,7 +271,7 @@ export class Tensor {
   // --- element access ----------------------------------------------------------------
   // The fast path: up to 4 dims, non-negative integer indices within the
   // cached shape, a layout of the runtime's epoch (device not disposed or
-  // shrunk since), a heap view not detached (growth). Anything else takes the
+  // shrunk since: its cell is not emptied), a heap view not detached (growth). Anything else takes the
   // slow path, which either succeeds (negative indices, more dims, a grown
   // heap) or throws the runtime's error.
   // Indices are numbers: anything else fails, and nothing is coerced (no
@@ -281,8 +284,8 @@ export class Tensor {
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
-    if (m !== undefined && n === m.ndim && m.epoch === m.rt.epoch) {
-      const value = m.rt.heaps[m.k][n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
+    if (m !== undefined && n === m.ndim) {
+      const value = m.cell.heap[n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
       if (value !== undefined) return m.bool ? value !== 0 : value;
     }
     return this.#getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7);
@@ -297,9 +300,9 @@ export class Tensor {
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length - 1;
-    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch && typeof value === 'number' && m.number) {
+    if (m !== undefined && n === m.ndim && m.settable && typeof value === 'number') {
       const at = n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[m.k];
+      const heap = m.cell.heap;
       if (at < heap.length) {
         heap[at] = value;
         return;
@@ -312,9 +315,9 @@ export class Tensor {
     const k = this.#k;
     const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
-    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch) {
+    if (m !== undefined && n === m.ndim && m.writable) {
       const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[k];
+      const heap = m.cell.heap;
       if (at < heap.length) {
         heap[at] = v;
         return;
