@@ -285,6 +285,7 @@ export class Device {
 
   snapshot() {
     const rt = this.#live('snapshot');
+    rt.promotePending();  // views derived in JavaScript are owners too
     const history = rt.history;
     if (history !== null) history.writing = true;
     let text;
@@ -323,6 +324,7 @@ export class Device {
   // --- memory ---------------------------------------------------------------------------
   getMemoryStats() {
     const rt = this.#live('getMemoryStats');
+    rt.promotePending();  // views derived in JavaScript count as live tensors
     const count = rt.x.tm_stats();
     if (count < 0) rt.raise();
     if (count !== STATS.length) throw new Error(`tensormem: the runtime reports ${count} counters, expected ${STATS.length}`);
@@ -387,6 +389,7 @@ const DATA = 1;
 
 // Every live object, in slot order, as tm_live_object() describes it.
 function liveObjects(rt) {
+  rt.promotePending();  // views derived in JavaScript, too
   const list = [];
   for (let cursor = 0; ;) {
     cursor = rt.x.tm_live_object(cursor);

@@ -50,6 +50,7 @@ export class DeviceData {
       register: (data, registry) => {
         data.#state = register(data, 'DeviceData', data.#rt, data.#h, data.#state, registry);
       },
+      promote: () => {},  // always has its entry
       dispose: (data) => data.#dispose(),
     });
     viewCacheOf = (data) => data.#at.views;

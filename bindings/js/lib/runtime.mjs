@@ -50,6 +50,7 @@ export class Runtime {
     this.shrinkQueued = false;
     this.scratchIndex = 0;             // scratch address / 8
     this.mailboxIndex = 0;             // mailbox address / 8
+    this.viewScratchIndex = 0;         // view scratch address / 8 (a derived view's layout, for its entry)
     this.localBuffer = null;           // see borrowLocal()
     this.scope = null;                 // the scope being run synchronously
     this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
@@ -61,6 +62,9 @@ export class Runtime {
     this.stacks = options.debug ? new Map() : null;  // handle -> creation stack (debug, or recording sites)
     this.history = null;               // while recording: { stacks, sites: Map(site text -> id) }
     this.recordSites = false;          // history.stacks, as a plain field: track() reads it per object
+    // Whether view ops may derive layouts in JavaScript (tensor.mjs): not while
+    // a history or creation stacks are recorded, which need an entry per view.
+    this.deriveViews = this.stacks === null;
     this.heapBytes = 0;                // the wasm memory's size at the last growth
     this.warnedSites = new Set();
     this.registry = new FinalizationRegistry((held) => this.reclaim(held));
@@ -81,6 +85,7 @@ export class Runtime {
     }
     this.scratchIndex = this.x.tm_scratch() / 8;
     this.mailboxIndex = this.x.tm_mailbox() / 8;
+    this.viewScratchIndex = this.x.tm_view_scratch() / 8;
     this.refresh();
     this.heapBytes = this.memory.buffer.byteLength;
   }
@@ -140,6 +145,11 @@ export class Runtime {
   // UTF-8 bytes [address, address + length) of wasm memory.
   string(address, length) {
     return decoder.decode(new Uint8Array(this.memory.buffer, address, length));
+  }
+
+  // list[0, n) into `out` as numbers (see readInts below); n.
+  readInts(list, out, op, what) {
+    return readInts(list, out, op, what);
   }
 
   // Writes a list of integers (a shape, dims) to the scratch; its length.
@@ -236,10 +246,14 @@ export class Runtime {
   }
 
   // --- history (device.recordHistory) ------------------------------------------------
+  // Views derived in JavaScript get their entries first: the history starts
+  // with every live object in the runtime's table.
   startHistory(maxEvents, stacks) {
+    this.promotePending();
     if (this.x.tm_history_start(maxEvents) < 0) this.raise();
     this.history = { maxEvents, stacks, sites: new Map(), writing: false };
     this.recordSites = stacks === true;
+    this.deriveViews = false;
     if (stacks) this.stacks ??= new Map();
   }
 
@@ -248,6 +262,14 @@ export class Runtime {
     this.history = null;
     this.recordSites = false;
     if (!this.debug) this.stacks = null;
+    this.deriveViews = this.stacks === null;
+  }
+
+  // Gives every view derived in JavaScript its runtime entry (see
+  // tensor.mjs): before anything reads the runtime's books. Those views are
+  // all in `pending` (flush() promotes what it registers).
+  promotePending() {
+    for (const object of this.pending) internalsOf(object).promote(object);
   }
 
   // The id of a text in the history's strings, or -1 when its table is full.
@@ -276,7 +298,15 @@ export class Runtime {
     this.flushQueued = false;
     const pending = this.pending;
     this.pending = [];
-    for (const object of pending) internalsOf(object).register(object, this.registry);
+    for (const object of pending) {
+      try {
+        internalsOf(object).register(object, this.registry);
+      } catch {
+        // A derived view's entry could not be made (the heap is full): it
+        // stays pending, for the next flush or promotePending() to retry.
+        this.pending.push(object);
+      }
+    }
   }
 
   heldValue(handle, kind) {
@@ -392,6 +422,7 @@ export class Runtime {
   shutdown() {
     if (!this.alive) return;
     this.alive = false;
+    this.deriveViews = false;
     this.newEpoch();
     try {
       if (this.lost === null) this.x?.tm_shutdown();

@@ -1,26 +1,38 @@
 // Tensor: a plain JS object holding a handle on a runtime tensor (a strided
-// view of a refcounted buffer). View ops are one raw wasm call each; element
-// access checks indices here against a cached layout and reads the heap
-// directly ("check once, then raw"); every failure is reported in the
-// runtime's words by its slow path.
+// view of a refcounted buffer). Element access checks indices here against a
+// cached layout and reads the heap directly ("check once, then raw"); every
+// failure is reported in the runtime's words by its slow path.
+//
+// View ops (reshape/view, permute, slice) derive the new layout here
+// (layout.mjs) when they can, and the runtime only retains the buffer and
+// issues the id: such a view holds its layout's spec where the handle goes,
+// and has no entry until something needs one (#promote: any use of the
+// handle, and Runtime.promotePending() before stats, snapshots, shrink,
+// recording and finalization). Every such view is
+// in the runtime's pending list until then, so the runtime's books are
+// complete whenever they are read. Anything the derivation does not cover,
+// and every view op while a history or creation stacks are recorded, is one
+// wasm call as before.
 import {
   ARRAY_TYPES, BOOL, DTYPES, INT64, MAX_DIMS, arrayLength, attachedLength, dtypeIndex, elementOf, isArray,
   listElements, listLength, typedArrayLength, typedArrayName, typedArraySet, typedElements,
 } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import {
-  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, seal,
+  CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_OFFSET, SPEC_READ_ONLY,
+  describedLayout, permuteLayout, sliceLayout, specLayout, viewLayout,
+} from './layout.mjs';
+import {
+  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, releaseView, seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { ownFunctions } from './stacks.mjs';
 import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 
-// described:: in js_runtime.hpp
-const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 4, NUMEL = 5, SHAPE = 6, STRIDES = 14;
-const CONTIGUOUS = 1, READ_ONLY = 2;
 // tm_require(): checks and the op names it reports
 const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;
 const SPEC_DOUBLES = 4;
+const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 
 const num = Runtime.num;
 
@@ -36,46 +48,6 @@ export function createTensor(rt, k, shape, zero, op) {
 }
 ownFunctions(createTensor);  // its frame is the package's in a leak report
 
-// A described layout, read by the element fast paths. `shape` and `strides`
-// are plain arrays (a frozen array reads slower in V8); the getters hand out
-// the frozen copies. The first four dims are also scalar fields, read by the
-// fast paths. It holds no heap view of its own but the runtime's cell of its
-// dtype (Runtime.cells): the cell follows the heap when it grows, and when
-// the epoch changes (device.shrink() moves buffers, shutdown() frees them)
-// the cell is emptied, so the fast paths read nothing through a stale
-// address, and a kept Layout keeps no wasm memory alive. `epoch` is the
-// runtime's when described, for the other readers of the layout.
-class Layout {
-  constructor(rt, s, b, k) {
-    const ndim = s[b + NDIM];
-    const shape = new Array(ndim);
-    const strides = new Array(ndim);
-    for (let d = 0; d < ndim; d++) {
-      shape[d] = s[b + SHAPE + d];
-      strides[d] = s[b + STRIDES + d];
-    }
-    this.rt = rt;
-    this.epoch = rt.epoch;
-    this.cell = rt.cells[k];
-    this.k = k;
-    this.bool = k === BOOL;
-    this.ndim = ndim;
-    this.shape = shape;
-    this.strides = strides;
-    this.d0 = shape[0]; this.d1 = shape[1]; this.d2 = shape[2]; this.d3 = shape[3];
-    this.s0 = strides[0]; this.s1 = strides[1]; this.s2 = strides[2]; this.s3 = strides[3];
-    this.offset = s[b + OFFSET];
-    this.first = s[b + FIRST];  // heap index (in elements) of element [0, ..., 0]
-    this.flags = s[b + FLAGS];
-    this.writable = (this.flags & READ_ONLY) === 0;
-    // set() stores a number as it is (typed arrays convert) into a writable tensor.
-    this.settable = this.writable && k < INT64;
-    this.size = s[b + NUMEL];
-    this.shapeOut = Object.freeze(shape.slice());
-    this.stridesOut = Object.freeze(strides.slice());
-  }
-}
-
 export class Tensor {
   // Six fields: a view op makes one of these, and each field costs.
   #rt;
@@ -86,11 +58,12 @@ export class Tensor {
   #m = undefined;   // Layout, once described; undefined again after dispose
   notCloneable = TENSOR_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
-  constructor(token, rt, handle, k) {
+  // `handle`: the runtime's, or for a view derived here its spec (layout.mjs), with its `id`.
+  constructor(token, rt, handle, k, id) {
     checkToken(token);
     this.#rt = rt;
     this.#h = handle;
-    this.#id = rt.createdId();
+    this.#id = typeof handle === 'number' ? rt.createdId() : id;
     this.#k = k;
     rt.track(this, handle);
   }
@@ -101,9 +74,28 @@ export class Tensor {
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
   [Symbol.dispose]() { this.#dispose(); }
 
+  // DISPOSED unless live; the handle, giving a derived view its entry first.
   #live(op) {
     if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('Tensor', this.#rt, this.#id, op);
-    return this.#h;
+    const h = this.#h;
+    return typeof h === 'number' ? h : this.#promote();
+  }
+
+  // Gives a view derived here its runtime entry (it holds the reference
+  // retained for it, and its id); its handle. The layout goes through the
+  // view scratch, so a caller's arguments in the scratch stay as they are.
+  #promote() {
+    const rt = this.#rt;
+    const spec = this.#h;
+    const s = rt.scratch();
+    const b = rt.viewScratchIndex;
+    const n = spec.length - SPEC_DIMS;  // shape, then strides
+    for (let i = 0; i < n; i++) s[b + i] = spec[SPEC_DIMS + i];
+    const h = rt.x.tm_view_adopt(spec[SPEC_BUFFER], spec[SPEC_GENERATION], this.#k, n / 2, spec[SPEC_OFFSET], this.#id,
+      spec[SPEC_READ_ONLY]);
+    if (h < 0) rt.raise();
+    this.#h = h;
+    return h;
   }
 
   /** Releases this view. Idempotent. The buffer lives while other views hold it. */
@@ -114,7 +106,9 @@ export class Tensor {
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
     this.#m = undefined;
-    release(this, this.#rt, this.#h, state);
+    const h = this.#h;
+    if (typeof h === 'number') release(this, this.#rt, h, state);
+    else releaseView(this, this.#rt, h[SPEC_BUFFER], h[SPEC_GENERATION]);
   }
 
   // --- metadata --------------------------------------------------------------
@@ -123,11 +117,33 @@ export class Tensor {
     const m = this.#m;
     const rt = this.#rt;
     if (m !== undefined && m.epoch === rt.epoch) {
-      this.#live(op);
+      if ((this.#state & DISPOSED) !== 0 || !rt.alive) disposedError('Tensor', rt, this.#id, op);
       return m;
     }
+    const h = this.#h;
+    if (typeof h !== 'number' && h[SPEC_EPOCH] === rt.epoch) {  // a derived view's own layout
+      if ((this.#state & DISPOSED) !== 0 || !rt.alive) disposedError('Tensor', rt, this.#id, op);
+      return (this.#m = specLayout(rt, this.#k, h));
+    }
     if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
-    return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex, this.#k));
+    return (this.#m = describedLayout(rt, rt.scratch(), rt.scratchIndex, this.#k));
+  }
+
+  // The Layout a view op derives from, or undefined when it must go to the
+  // runtime (disposed, a stale or missing layout, or JS views are off).
+  #source() {
+    const rt = this.#rt;
+    if (!rt.deriveViews || (this.#state & DISPOSED) !== 0) return undefined;
+    const m = this.#m;
+    return m !== undefined && m.epoch === rt.epoch ? m : this.#layout('view');
+  }
+
+  // A new view with the derived layout `spec`: the runtime retains the buffer and issues its id.
+  #viewOf(spec) {
+    const rt = this.#rt;
+    const id = rt.x.tm_view_retain(spec[SPEC_BUFFER], spec[SPEC_GENERATION]);
+    if (id < 0) rt.raise();
+    return new Tensor(INTERNAL, rt, spec, this.#k, id);
   }
 
   static {
@@ -136,13 +152,20 @@ export class Tensor {
     addClass({
       kind: 'Tensor',
       is: isTensor,
-      handle: (t) => t.#h,
+      handle: (t) => {  // a derived view's entry is made here if it can be (error messages name handles)
+        if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote();
+        return t.#h;
+      },
       id: (t) => t.#id,
       live: (t, op) => t.#live(op),
       runtime: (t) => t.#rt,
       kept: (t) => (t.#state & KEPT) !== 0,
       keep: (t) => { t.#state |= KEPT; },
-      register: (t, registry) => { t.#state = register(t, 'Tensor', t.#rt, t.#h, t.#state, registry); },
+      register: (t, registry) => {
+        if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote();
+        t.#state = register(t, 'Tensor', t.#rt, t.#h, t.#state, registry);
+      },
+      promote: (t) => { if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote(); },
       dispose: (t) => t.#dispose(),
     });
   }
@@ -165,16 +188,34 @@ export class Tensor {
 
   // List arguments are read (user code may run) before the handle is
   // resolved: putInts() leaves the scratch as the export call needs it.
+  // The list is read first (its getters may dispose this tensor or move the
+  // buffers); then the layout is derived, or the list goes to the runtime.
   reshape(shape) {
     const rt = this.#rt;
-    const n = rt.putInts(shape, 'reshape', 'shape');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(shape, local, 'reshape', 'shape');
+    const m = this.#source();
+    const derived = m === undefined ? null : viewLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_reshape(this.#live('reshape'), n));
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
     const rt = this.#rt;
-    const n = rt.putInts(shape, 'view', 'shape');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(shape, local, 'view', 'shape');
+    const m = this.#source();
+    const derived = m === undefined ? null : viewLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_view(this.#live('view'), n));
   }
 
@@ -214,7 +255,15 @@ export class Tensor {
 
   permute(dims) {
     const rt = this.#rt;
-    const n = rt.putInts(dims, 'permute', 'dims');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(dims, local, 'permute', 'dims');
+    const m = this.#source();
+    const derived = m === undefined ? null : permuteLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_permute(this.#live('permute'), n));
   }
 
@@ -234,6 +283,12 @@ export class Tensor {
     const rt = this.#rt;
     const local = rt.borrowLocal();
     const n = readSpecs(specs, local);
+    const m = this.#source();
+    const derived = m === undefined ? null : sliceLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
     rt.toScratch(local, SPEC_DOUBLES * (n < MAX_DIMS ? n : MAX_DIMS));
     return this.#derived(rt.x.tm_slice(this.#live('slice'), n));
   }
@@ -391,7 +446,7 @@ export class Tensor {
   }
 
   toArray() {
-    this.#live('toArray');
+    this.#layout('toArray');
     const flat = this.read();
     const shape = this.#m.shape;
     const bool = this.#k === BOOL;

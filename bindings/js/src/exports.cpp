@@ -28,7 +28,7 @@ namespace {
 
 // Changes whenever an export's meaning changes: the JS layer refuses a module
 // built for another ABI rather than misreading it.
-constexpr double kAbi = 2;
+constexpr double kAbi = 3;
 
 std::unique_ptr<Runtime> g_runtime;
 std::vector<std::string> g_signatures;  // one JSON signature per registered kernel
@@ -228,6 +228,31 @@ EMSCRIPTEN_KEEPALIVE double tm_describe(double handle) {
     rt.describe(handle);
     return 0;
   });
+}
+
+// Views JavaScript derives (Runtime::retain_view): a reference to the buffer
+// and the new view's id; the reference back; and the view's entry, with its
+// layout in tm_view_scratch().
+EMSCRIPTEN_KEEPALIVE double tm_view_retain(double index, double generation) {
+  return run([&](Runtime& rt) { return rt.retain_view(index, generation); });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_release(double index, double generation) {
+  return run([&](Runtime& rt) {
+    rt.release_view(index, generation);
+    return 0;
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_adopt(double index, double generation, double dtype, double ndim, double offset,
+                                          double id, double read_only) {
+  return run([&](Runtime& rt) {
+    return rt.adopt_view(index, generation, to_dtype(dtype, "adopt_view"), ndim, offset, id, read_only != 0);
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_scratch() {
+  return g_runtime ? static_cast<double>(reinterpret_cast<std::uintptr_t>(g_runtime->view_scratch())) : 0;
 }
 
 // The heap index (in elements of the tensor's dtype) of the element at the

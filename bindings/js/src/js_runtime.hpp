@@ -68,7 +68,7 @@ inline constexpr int kSize = 4;
 // Layout of a description written by describe().
 namespace described {
 inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kFlags = 4, kNumel = 5, kShape = 6,
-                     kStrides = 6 + kMaxDims;
+                     kStrides = 6 + kMaxDims, kBufferIndex = 6 + 2 * kMaxDims, kBufferGeneration = 7 + 2 * kMaxDims;
 inline constexpr int kContiguous = 1, kReadOnly = 2;
 }  // namespace described
 
@@ -385,7 +385,58 @@ class Runtime {
       out[described::kShape + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
       out[described::kStrides + d] = static_cast<double>(t.strides()[static_cast<std::size_t>(d)]);
     }
+    out[described::kBufferIndex] = t.buffer().index();
+    out[described::kBufferGeneration] = t.buffer().generation();
   }
+
+  // ---- views JavaScript derives (lib/tensor.mjs) ----
+  // A view op JavaScript computed from a described layout holds a reference
+  // to the buffer and an id, and no entry: the common view made and disposed
+  // in one turn costs one call each way. JavaScript gives it an entry
+  // (adopt_view) before anything needs one: a kernel argument, a snapshot,
+  // stats, shrink, finalization, a recording.
+
+  // A reference to `buffer` for a new view, and the view's id. DISPOSED /
+  // INVALID_ARGUMENT for a handle that does not resolve.
+  double retain_view(double index, double generation) {
+    storage_.retain(buffer_handle(index, generation));
+    mailbox_[mailbox::kCreatedId] = ++next_id_;
+    return next_id_;
+  }
+
+  // Drops a reference retain_view() took (the view was disposed without an entry).
+  void release_view(double index, double generation) { storage_.release(buffer_handle(index, generation)); }
+
+  // Makes view `id` (from retain_view) an object over `buffer` with the
+  // layout in view_scratch() (shape, then strides) and that reference: its
+  // packed handle. The runtime checks the layout against the buffer
+  // (OUT_OF_BOUNDS), as for any tensor over a buffer.
+  double adopt_view(double index, double generation, DType dtype, double ndim, double offset, double id,
+                    bool read_only) {
+    const BufferHandle buffer = buffer_handle(index, generation);
+    const std::int64_t n = to_int(ndim, "adopt_view", "ndim");
+    const std::int64_t view_id = to_int(id, "adopt_view", "id");
+    if (n < 0 || n > kMaxDims || view_id <= 0 || view_id > next_id_) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: {} dims, id {} (last issued {})", n, view_id, next_id_);
+    }
+    std::int64_t dims[2 * kMaxDims];
+    for (int d = 0; d < 2 * n; ++d) dims[d] = to_int(view_scratch_[d], "adopt_view", "layout", d);
+    const auto count = static_cast<std::size_t>(n);
+    entries_.reserve_one();
+    Tensor t = Tensor::from_buffer(storage_, buffer, dtype, IntList{dims, count}, IntList{dims + n, count},
+                                   to_int(offset, "adopt_view", "offset"));
+    if (t.is_read_only() && !read_only) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: view #{} is writable, but its layout may alias", view_id);
+    }
+    if (read_only && !t.is_read_only()) t = t.as_read_only();
+    const Handle handle = entries_.insert(Entry{std::move(t), static_cast<std::uint32_t>(view_id), false});
+    ++live_tensors_;
+    storage_.release(buffer);  // retain_view's reference: the entry holds its own
+    if (history_) [[unlikely]] record_created(handle);
+    return pack(handle);
+  }
+
+  [[nodiscard]] double* view_scratch() noexcept { return view_scratch_; }
 
  private:
   // The history's hooks, out of line: the plain paths carry one test of history_.
@@ -418,6 +469,15 @@ class Runtime {
     storage_.record(event);
   }
 
+  static BufferHandle buffer_handle(double index, double generation) {
+    const std::int64_t i = to_int(index, "view", "buffer index");
+    const std::int64_t g = to_int(generation, "view", "buffer generation");
+    if (i < 0 || i > 0xFFFFFFFF || g < 0 || g > 0xFFFFFFFF) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "view: buffer #{} (generation {}) does not exist", i, g);
+    }
+    return BufferHandle{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(g)};
+  }
+
   [[noreturn, gnu::cold]] static void raise_not_int(double value, const char* op, const char* what, int index) {
     const std::string name = index >= 0 ? fmt::format("{}[{}]", what, index) : std::string(what);
     // Integers past 2^53 are integers, but not exact ones: say so rather than "not an integer".
@@ -428,6 +488,8 @@ class Runtime {
 
   alignas(16) double scratch_[kScratchDoubles] = {};
   alignas(8) double mailbox_[mailbox::kSize] = {};
+  alignas(8) double view_scratch_[2 * kMaxDims] = {};  // adopt_view's layout: apart from the scratch, which a
+                                                      // caller may have filled when a view gets its entry
   std::int64_t ints_[kScratchDoubles] = {};  // scratch_ints() results
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
