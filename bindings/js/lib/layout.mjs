@@ -49,6 +49,7 @@ export class Layout {
     this.size = size;
     this.buffer = buffer;
     this.generation = generation;
+    this.small = small(this);  // view ops may be derived from it (see below)
   }
 
   get shapeOut() { return (this.#shapeOut ??= Object.freeze(this.shape.slice())); }
@@ -135,7 +136,7 @@ function isContiguous(shape, strides, size) {
   return true;
 }
 
-// Whether the layout's sizes, strides and offset are all within int32.
+// Whether the layout is not empty and its size, strides and offset are all within int32.
 function small(m) {
   if (!(m.size > 0 && m.size <= LIMIT && isInt(m.offset))) return false;
   for (let d = 0; d < m.ndim; d++) if (!isInt(m.strides[d])) return false;
@@ -145,7 +146,7 @@ function small(m) {
 // reshape / view to the shape in local[0, n): infer_shape and
 // compute_view_strides (src/layout.cpp) for a non-empty tensor of at least one dim.
 export function viewLayout(m, local, n) {
-  if (n > MAX_DIMS || m.ndim === 0 || !small(m)) return null;
+  if (n > MAX_DIMS || m.ndim === 0 || !m.small) return null;
   const shape = workShape;
   let inferred = -1;
   let known = 1;
@@ -203,7 +204,7 @@ export function viewLayout(m, local, n) {
 // permute by the dims in local[0, n): Layout::permute.
 export function permuteLayout(m, local, n) {
   const ndim = m.ndim;
-  if (n !== ndim || ndim === 0 || !small(m)) return null;
+  if (n !== ndim || ndim === 0 || !m.small) return null;
   const shape = workShape;
   const strides = workStrides;
   let seen = 0;
@@ -227,7 +228,7 @@ export function permuteLayout(m, local, n) {
 // the last dim back.
 export function sliceLayout(m, local, n) {
   const ndim = m.ndim;
-  if (n > ndim || ndim === 0 || !small(m)) return null;
+  if (n > ndim || ndim === 0 || !m.small) return null;
   const shape = workShape;
   const strides = workStrides;
   for (let d = 0; d < ndim; d++) {
