@@ -1,5 +1,5 @@
 // View ops whose layout JavaScript derives (lib/layout.mjs): reshape/view,
-// permute and slice hold a buffer reference and an id, and get a runtime
+// permute, slice, transpose, select and narrow hold a buffer reference and an id, and get a runtime
 // entry only when something needs one. Each test checks that nothing can
 // tell them from views the runtime made: layouts, values, ids, lifetimes,
 // the runtime's books (stats, liveAllocations, snapshots), kernels, shrink
@@ -41,6 +41,10 @@ test('a derived layout is the one the runtime makes, and a refused op fails in t
     (x) => x.slice([[2, 1]]), (x) => x.slice([[3, null, -2], 0]), (x) => x.slice([[0, 9]]), (x) => x.slice([[0, 1, 0]]),
     (x) => x.slice([5]), (x) => x.slice([0.5]), (x) => x.slice([null, null, null, null]), (x) => x.slice([[-9, 2]]),
     (x) => x.slice([[1, 2], -1, [null, 1]]), (x) => x.slice([]), (x) => x.reshape([2, 3]).slice([[1, 2], 1]),
+    (x) => x.transpose(), (x) => x.transpose(-1, 0), (x) => x.transpose(0, 5), (x) => x.transpose(1, 1),
+    (x) => x.select(0, 1), (x) => x.select(-1, -1), (x) => x.select(0, 99), (x) => x.select(1.5, 0),
+    (x) => x.select(1, '0'), (x) => x.narrow(0, 1, 1), (x) => x.narrow(-1, -2, 2), (x) => x.narrow(0, 0, 0),
+    (x) => x.narrow(0, 2, 99), (x) => x.narrow(1, 3, -1), (x) => x.select(0, 0).transpose().narrow(0, 1, 2),
   ];
   const run = (op, source, derive) => {
     rt.deriveViews = derive;

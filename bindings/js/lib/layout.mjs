@@ -1,11 +1,12 @@
 // A tensor's layout as JavaScript holds it (Layout), and the view ops derived
-// from one in JavaScript: reshape/view, permute and slice, ported from
-// src/layout.cpp for the inputs that succeed there. Each returns the new
-// view's spec (see `derived`), or null for anything else (an error, a copy, a size past int32, an
-// empty tensor): the caller then runs the op in the runtime, which reports
-// the error in its words. So a derived layout is always the one the runtime
-// would have made, and the runtime checks it against the buffer when the
-// view gets its entry (Runtime::adopt_view).
+// from one in JavaScript: reshape/view, permute, slice, transpose, select and
+// narrow, ported from src/layout.cpp for the inputs that succeed there. Each
+// returns the new view's spec (see `derived`), or null for anything else (an
+// error, a copy, a size past int32, an empty tensor): the caller then runs
+// the op in the runtime, which reports the error in its words. So a derived
+// layout is always the one the runtime would have made, and the runtime
+// checks it against the buffer when the view gets its entry
+// (Runtime::adopt_view).
 import { BOOL, INT64, MAX_DIMS } from './dtype.mjs';
 
 // described:: in js_runtime.hpp
@@ -303,4 +304,67 @@ export function sliceLayout(m, local, n) {
     }
   }
   return derived(m, count, offset | 0);
+}
+
+// dim as Layout::wrap accepts it (in [-ndim, ndim)), or -1.
+function wrapDim(m, dim) {
+  if (!isInt(dim)) return -1;
+  const d = dim | 0;
+  const ndim = m.ndim;
+  return d < -ndim || d >= ndim ? -1 : d < 0 ? d + ndim : d;
+}
+
+// The source's dims into the work arrays.
+function copyDims(m) {
+  for (let d = 0; d < m.ndim; d++) {
+    workShape[d] = m.shape[d];
+    workStrides[d] = m.strides[d];
+  }
+}
+
+// transpose(dim0, dim1): Layout::transpose.
+export function transposeLayout(m, dim0, dim1) {
+  if (m.ndim === 0 || !m.small) return null;
+  const a = wrapDim(m, dim0);
+  const b = wrapDim(m, dim1);
+  if (a < 0 || b < 0) return null;
+  copyDims(m);
+  workShape[a] = m.shape[b]; workShape[b] = m.shape[a];
+  workStrides[a] = m.strides[b]; workStrides[b] = m.strides[a];
+  return derived(m, m.ndim, m.offset);
+}
+
+// select(dim, index): Layout::select (the source is not empty: small()).
+export function selectLayout(m, dim, index) {
+  if (m.ndim === 0 || !m.small) return null;
+  const d = wrapDim(m, dim);
+  if (d < 0 || !isInt(index)) return null;
+  const size = m.shape[d];
+  const i = (index | 0) < 0 ? (index | 0) + size : index | 0;
+  if (i < 0 || i >= size) return null;
+  const offset = m.offset + i * m.strides[d];
+  if (!isInt(offset)) return null;
+  copyDims(m);
+  for (let e = d + 1; e < m.ndim; e++) {
+    workShape[e - 1] = workShape[e];
+    workStrides[e - 1] = workStrides[e];
+  }
+  return derived(m, m.ndim - 1, offset | 0);
+}
+
+// narrow(dim, start, length): Layout::narrow (the source is not empty).
+export function narrowLayout(m, dim, start, length) {
+  if (m.ndim === 0 || !m.small) return null;
+  const d = wrapDim(m, dim);
+  if (d < 0 || !isInt(start) || !isInt(length)) return null;
+  const size = m.shape[d];
+  const first = (start | 0) < 0 ? (start | 0) + size : start | 0;
+  const n = length | 0;
+  if (first < 0 || first > size || n < 0 || n > size - first) return null;
+  let offset = m.offset;
+  if (n > 0) offset += first * m.strides[d];
+  if (!isInt(offset)) return null;
+  copyDims(m);
+  workShape[d] = n;
+  return derived(m, m.ndim, offset | 0);
 }

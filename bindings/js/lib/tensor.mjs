@@ -3,12 +3,12 @@
 // cached layout and reads the heap directly ("check once, then raw"); every
 // failure is reported in the runtime's words by its slow path.
 //
-// View ops (reshape/view, permute, slice) derive the new layout here
-// (layout.mjs) when they can, and the runtime only retains the buffer and
-// issues the id: such a view holds its layout's spec where the handle goes,
-// and has no entry until something needs one (#promote: any use of the
-// handle, and Runtime.promotePending() before stats, snapshots, shrink,
-// recording and finalization). Every such view is
+// View ops (reshape/view, permute, slice, transpose, select, narrow) derive
+// the new layout here (layout.mjs) when they can, and the runtime only
+// retains the buffer and issues the id: such a view holds its layout's spec
+// where the handle goes, and has no entry until something needs one
+// (#promote: any use of the handle, and Runtime.promotePending() before
+// stats, snapshots, shrink, recording and finalization). Every such view is
 // in the runtime's pending list until then, so the runtime's books are
 // complete whenever they are read. Anything the derivation does not cover,
 // and every view op while a history or creation stacks are recorded, is one
@@ -20,7 +20,7 @@ import {
 import { fail, show } from './errors.mjs';
 import {
   CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_OFFSET, SPEC_READ_ONLY,
-  describedLayout, permuteLayout, sliceLayout, specLayout, viewLayout,
+  describedLayout, narrowLayout, permuteLayout, selectLayout, sliceLayout, specLayout, transposeLayout, viewLayout,
 } from './layout.mjs';
 import {
   DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, releaseView, seal,
@@ -242,15 +242,23 @@ export class Tensor {
     return this.#derived(this.#rt.x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
   }
 
+  // Number arguments are type-checked (no user code runs) after liveness, as before.
   select(dim, index) {
-    const h = this.#live('select');
-    return this.#derived(this.#rt.x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('select');
+    const d = num(dim, 'select', 'dim'), i = num(index, 'select', 'index');
+    const m = this.#source();
+    const derived = m === undefined ? null : selectLayout(m, d, i);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_select(this.#live('select'), d, i));
   }
 
   narrow(dim, start, length) {
-    const h = this.#live('narrow');
-    return this.#derived(this.#rt.x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
-      num(length, 'narrow', 'length')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('narrow');
+    const d = num(dim, 'narrow', 'dim'), first = num(start, 'narrow', 'start'), n = num(length, 'narrow', 'length');
+    const m = this.#source();
+    const derived = m === undefined ? null : narrowLayout(m, d, first, n);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_narrow(this.#live('narrow'), d, first, n));
   }
 
   permute(dims) {
@@ -268,8 +276,12 @@ export class Tensor {
   }
 
   transpose(dim0 = 0, dim1 = 1) {
-    const h = this.#live('transpose');
-    return this.#derived(this.#rt.x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('transpose');
+    const a = num(dim0, 'transpose', 'dim0'), b = num(dim1, 'transpose', 'dim1');
+    const m = this.#source();
+    const derived = m === undefined ? null : transposeLayout(m, a, b);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_transpose(this.#live('transpose'), a, b));
   }
 
   expand(shape) {
