@@ -258,7 +258,8 @@ export function sliceLayout(m, local, n) {
       if (start < 0) start += size;
       if (stop < 0) stop += size;
       if (start < 0 || start > size || stop < 0 || stop > size) return null;
-      length = stop > start ? (((stop - start - 1) / step) | 0) + 1 : 0;
+      // step 1 apart: an integer division costs more than the rest of the dim
+      length = stop <= start ? 0 : step === 1 ? stop - start : (((stop - start - 1) / step) | 0) + 1;
     } else {
       start = hasStart ? first : size - 1;
       stop = hasStop ? last : -1;
