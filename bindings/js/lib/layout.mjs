@@ -124,6 +124,40 @@ export function specLayout(rt, k, spec) {
     spec[SPEC_GENERATION]);
 }
 
+// A derived view as the source of another view op, in the fields of a
+// Layout the derivations read: one object, refilled per op (a view of a
+// view allocates no Layout for its source).
+const fromSpec = {
+  ndim: 0, shape: new Array(MAX_DIMS).fill(0), strides: new Array(MAX_DIMS).fill(0), offset: 0, first: 0, flags: 0,
+  buffer: 0, generation: 0, epoch: 0, size: 0, small: false,
+};
+
+// `spec` loaded into fromSpec, which it returns.
+export function specSource(spec) {
+  const m = fromSpec;
+  const n = (spec.length - SPEC_DIMS) >> 1;
+  let size = 1;
+  let ints = true;
+  for (let d = 0; d < n; d++) {
+    const size_d = spec[SPEC_DIMS + d];
+    const stride = spec[SPEC_DIMS + n + d];
+    m.shape[d] = size_d;
+    m.strides[d] = stride;
+    size *= size_d;
+    ints = ints && isInt(stride);
+  }
+  m.ndim = n;
+  m.offset = spec[SPEC_OFFSET];
+  m.first = spec[SPEC_FIRST];
+  m.flags = spec[SPEC_READ_ONLY] !== 0 ? READ_ONLY : 0;  // what derived() reads of the flags
+  m.buffer = spec[SPEC_BUFFER];
+  m.generation = spec[SPEC_GENERATION];
+  m.epoch = spec[SPEC_EPOCH];
+  m.size = size;
+  m.small = ints && size > 0 && size <= LIMIT && isInt(m.offset);
+  return m;
+}
+
 // Layout::is_contiguous.
 function isContiguous(shape, strides, size) {
   if (size === 0) return true;
@@ -177,10 +211,10 @@ export function viewLayout(m, local, n) {
   const oldStrides = m.strides;
   const strides = workStrides;
   let viewD = n - 1;
-  let chunkBaseStride = oldStrides[oldStrides.length - 1];
+  let chunkBaseStride = oldStrides[m.ndim - 1];
   let tensorNumel = 1;
   let viewNumel = 1;
-  for (let t = oldShape.length - 1; t >= 0; t--) {
+  for (let t = m.ndim - 1; t >= 0; t--) {
     tensorNumel *= oldShape[t];
     if (t === 0 || (oldShape[t - 1] !== 1 && oldStrides[t - 1] !== tensorNumel * chunkBaseStride)) {
       while (viewD >= 0 && (viewNumel < tensorNumel || shape[viewD] === 1)) {

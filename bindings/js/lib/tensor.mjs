@@ -20,7 +20,8 @@ import {
 import { fail, show } from './errors.mjs';
 import {
   CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_OFFSET, SPEC_READ_ONLY,
-  describedLayout, narrowLayout, permuteLayout, selectLayout, sliceLayout, specLayout, transposeLayout, viewLayout,
+  describedLayout, narrowLayout, permuteLayout, selectLayout, sliceLayout, specLayout, specSource, transposeLayout,
+  viewLayout,
 } from './layout.mjs';
 import {
   DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, releaseView, seal,
@@ -135,7 +136,10 @@ export class Tensor {
     const rt = this.#rt;
     if (!rt.deriveViews || (this.#state & DISPOSED) !== 0) return undefined;
     const m = this.#m;
-    return m !== undefined && m.epoch === rt.epoch ? m : this.#layout('view');
+    if (m !== undefined && m.epoch === rt.epoch) return m;
+    const h = this.#h;
+    if (typeof h !== 'number') return h[SPEC_EPOCH] === rt.epoch ? specSource(h) : undefined;
+    return this.#layout('view');
   }
 
   // A new view with the derived layout `spec`: the runtime retains the buffer and issues its id.
