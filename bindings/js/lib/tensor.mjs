@@ -190,10 +190,10 @@ export class Tensor {
     return new Tensor(INTERNAL, this.#rt, h, this.#k);
   }
 
-  // List arguments are read (user code may run) before the handle is
-  // resolved: putInts() leaves the scratch as the export call needs it.
-  // The list is read first (its getters may dispose this tensor or move the
-  // buffers); then the layout is derived, or the list goes to the runtime.
+  // List arguments are read (user code may run: it may dispose this tensor
+  // or move the buffers) before anything else; then the layout is derived,
+  // or the list goes to the scratch as the export call needs it and the
+  // handle is resolved.
   reshape(shape) {
     const rt = this.#rt;
     const local = rt.borrowLocal();
