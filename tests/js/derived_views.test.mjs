@@ -167,3 +167,17 @@ test('while a history is recorded, view ops go to the runtime and are recorded; 
   device.stopHistory();
   for (const x of [during, before, m]) x.dispose();
 });
+
+test('past a thousand pending views, the synchronous flush gives them entries; all dispose cleanly', async (t) => {
+  const device = await withDevice(t);
+  const m = device.tensor(iota([8, 8]), { dtype: 'int32' });
+  const views = [];
+  for (let i = 0; i < 2500; i++) views.push(i % 2 === 0 ? m.slice([[i % 8, 8]]) : m.permute([1, 0]));
+  assert.equal(device.getMemoryStats().liveTensors, 2501);
+  assert.equal(views[2499].get(0, 1), 8);
+  assert.equal(views[2498].get(0, 0), (2498 % 8) * 8);
+  for (const v of views) v.dispose();
+  assert.equal(device.getMemoryStats().liveTensors, 1);
+  m.dispose();
+  assert.equal(device.getMemoryStats().liveBuffers, 0);
+});
