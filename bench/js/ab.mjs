@@ -1,52 +1,58 @@
 // Two builds of the package in one node process, timed in alternating rounds
-// (view op or createData + dispose): for a change whose cost is below the noise of separate
-// runs on a busy machine. Prints each build's median ns per op and their ratio.
+// (view ops, createData + dispose, element access, readDataView): for a change
+// whose cost is below the noise of separate runs on a busy machine. Prints
+// each build's median ns per op and their ratio.
 //
-//   node bench/js/ab.mjs <package dir A (before)> <package dir B (after)>
+//   node bench/js/ab.mjs <package dir A (before)> <package dir B (after)> [row regex]
+//
+// Each build gets its own copy of every loop (compiled from the same source
+// by `new Function`), so neither build's objects shape the other's feedback.
+// Run a build against itself to see the noise.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const dirs = process.argv.slice(2);
-if (dirs.length !== 2) {
-  process.stderr.write('usage: node bench/js/ab.mjs <package dir A> <package dir B>\n');
+const [dirA, dirB, only] = process.argv.slice(2);
+if (dirA === undefined || dirB === undefined) {
+  process.stderr.write('usage: node bench/js/ab.mjs <package dir A> <package dir B> [row regex]\n');
   process.exit(2);
 }
-const packages = await Promise.all(dirs.map((dir) => import(pathToFileURL(join(dir, 'index.mjs')).href)));
-const devices = await Promise.all(packages.map((p) => p.Device.create()));
-const tensors = devices.map((d) => d.zeros([100, 100]));
-const SHAPE = [50, 200];
-const SPEC = [[0, 50], [0, 50]];
-// One loop per op, spelled out: a shared callback would go megamorphic.
-function reshape(t, n) {
-  let s = 0;
-  for (let i = 0; i < n; i++) { const r = t.reshape(SHAPE); s += r.id; r.dispose(); }
-  return s;
-}
-function slice(t, n) {
-  let s = 0;
-  for (let i = 0; i < n; i++) { const r = t.slice(SPEC); s += r.id; r.dispose(); }
-  return s;
-}
-function createData(t, n) {
-  const device = t.device;
-  let s = 0;
-  for (let i = 0; i < n; i++) { const d = device.createData(1024); s += d.id; d.dispose(); }
-  return s;
+const filter = only === undefined ? null : new RegExp(only);
+
+// name: [loop body over the context `c` for `n` ops, ops per round]
+const ROWS = {
+  'reshape': ['let s = 0; for (let i = 0; i < n; i++) { const r = c.m.reshape(c.SHAPE); s += r.id; r.dispose(); } return s;', 1e5],
+  'slice': ['let s = 0; for (let i = 0; i < n; i++) { const r = c.m.slice(c.SPEC); s += r.id; r.dispose(); } return s;', 1e5],
+  'permute': ['let s = 0; for (let i = 0; i < n; i++) { const r = c.t3.permute(c.DIMS); s += r.id; r.dispose(); } return s;', 1e5],
+  'createData(1024)': ['let s = 0; for (let i = 0; i < n; i++) { const d = c.device.createData(1024); s += d.id; d.dispose(); } return s;', 1e5],
+  'get(i, j)': ['const m = c.m; let s = 0; for (let k = 0; k < n; k += 10000) for (let i = 0; i < 100; i++) for (let j = 0; j < 100; j++) s += m.get(i, j); return s;', 1e6],
+  'set(v, i, j)': ['const m = c.m; for (let k = 0; k < n; k += 10000) for (let i = 0; i < 100; i++) for (let j = 0; j < 100; j++) m.set(i + j, i, j); return n;', 1e6],
+  'readDataView + [0]': ["const d = c.device, data = c.data; let s = 0; for (let i = 0; i < n; i++) s += d.readDataView(data, 'float32')[0]; return s;", 5e4],
+};
+
+const builds = [];
+for (const dir of [dirA, dirB]) {
+  const { Device } = await import(pathToFileURL(join(dir, 'index.mjs')).href);
+  const device = await Device.create();
+  const c = { device, m: device.zeros([100, 100]), t3: device.zeros([10, 20, 50]), data: device.createData(1 << 20),
+    SHAPE: [50, 200], SPEC: [[25, 75], [25, 75]], DIMS: [2, 0, 1] };
+  // eslint-disable-next-line no-new-func
+  const loops = Object.fromEntries(Object.entries(ROWS).map(([name, [body]]) => [name, new Function('c', 'n', body)]));
+  builds.push({ c, loops });
 }
 const median = (x) => x.slice().sort((a, b) => a - b)[x.length >> 1];
-const N = 100_000;
-for (const [name, run] of [['reshape', reshape], ['slice', slice], ['createData(1024)', createData]]) {
+for (const [name, [, n]] of Object.entries(ROWS)) {
+  if (filter !== null && !filter.test(name)) continue;
   const ns = [[], []];
-  for (let w = 0; w < 3; w++) for (const t of tensors) run(t, N / 2);
+  for (let w = 0; w < 3; w++) for (const b of builds) b.loops[name](b.c, n / 2);
   for (let round = 0; round < 21; round++) {
     for (let k = 0; k < 2; k++) {
       const j = (round + k) % 2;  // alternate which build goes first
       const t0 = process.hrtime.bigint();
-      run(tensors[j], N);
-      ns[j].push(Number(process.hrtime.bigint() - t0) / N);
+      builds[j].loops[name](builds[j].c, n);
+      ns[j].push(Number(process.hrtime.bigint() - t0) / n);
     }
   }
   const [a, b] = ns.map(median);
-  console.log(`${name} + dispose: A ${a.toFixed(1)} ns, B ${b.toFixed(1)} ns, B/A ${(b / a).toFixed(3)}`);
+  console.log(`${name.padEnd(18)} A ${a.toFixed(2).padStart(7)} ns, B ${b.toFixed(2).padStart(7)} ns, B/A ${(b / a).toFixed(3)}`);
 }
-for (const d of devices) d.dispose();
+for (const b of builds) b.c.device.dispose();

@@ -687,7 +687,7 @@ export class Device {
    */
   createDataWithBuffer(buffer: ArrayBuffer | ArrayBufferView): DeviceData;
   /**
-   * A checked view; see CheckedView.
+   * A checked view; see CheckedView. The same buffer and dtype give the same view.
    * @throws {TensorMemError} DISPOSED; INVALID_ARGUMENT for another device's data or an unknown dtype.
    */
   readDataView<D extends DType = 'uint8'>(data: DeviceData, dtype?: D): CheckedView<D>;

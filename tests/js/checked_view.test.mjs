@@ -50,6 +50,25 @@ test('checked views give bigint for 64-bit dtypes and boolean for bool', async (
   assert.equal(device.readDataView(data, 'float64').length, 2);
 });
 
+test('readDataView hands out one view per buffer and dtype; a new buffer in the same block gets its own', async (t) => {
+  const device = await withDevice(t);
+  const data = device.createData(16);
+  const floats = device.readDataView(data, 'float32');
+  assert.equal(device.readDataView(data, 'float32'), floats);
+  assert.notEqual(device.readDataView(data, 'int32'), floats);
+  assert.equal(device.readDataView(data, 'int32').dtype, 'int32');
+  floats[1] = 3;
+  data.dispose();
+  expectError(() => floats[1], 'DISPOSED', disposedMessage);
+  expectError(() => device.readDataView(data, 'float32'), 'DISPOSED');
+  const next = device.createData(16);  // likely the same block: its view is a new one, over the new buffer
+  const again = device.readDataView(next, 'float32');
+  assert.notEqual(again, floats);
+  assert.equal(again[1], 0);
+  expectError(() => floats[1], 'DISPOSED', disposedMessage);
+  next.dispose();
+});
+
 test('an index past the end throws OUT_OF_BOUNDS naming the index and length', async (t) => {
   const device = await withDevice(t);
   const data = device.createData(12);

@@ -1,7 +1,8 @@
 // Runtime.epoch: addresses cached in JS (a Tensor's Layout, a DeviceData's
 // address, a checked view's first element) hold only while the runtime's
 // epoch is the one they were derived in. device.shrink() moves every buffer
-// and bumps it; these tests bump it by hand after corrupting what is cached,
+// and bumps it (Runtime.newEpoch, which also empties the heap cells the
+// element fast paths read through); these tests bump it by hand after corrupting what is cached,
 // as if the buffers had moved, and check that nothing reads the old address.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +33,8 @@ test('a Layout of an older epoch is described again before get, set or any metad
   assert.equal(stale.epoch, rt.epoch);
   // As if the buffer had moved: the cached address now names other memory.
   stale.first += 2;
-  rt.epoch++;
+  rt.newEpoch();
+  assert.equal(stale.cell.heap.length, 0, 'the old epoch\'s cell reads nothing');
   assert.equal(m.get(0, 0), 1);
   m.set(7, 0, 1);
   assert.deepEqual(m.toArray(), [[1, 7], [3, 4]]);
@@ -48,10 +50,10 @@ test('views made after an epoch change read their own elements, and disposal sti
   const rt = runtimeOf(m);
   const row = m.select(0, 1);
   assert.equal(row.get(2), 6);
-  rt.epoch++;
+  rt.newEpoch();
   assert.equal(row.get(0), 4);
   row.dispose();
-  rt.epoch++;
+  rt.newEpoch();
   expectError(() => row.get(0), 'DISPOSED', /Tensor #\d+ was disposed/);
 });
 
@@ -68,7 +70,7 @@ test('a DeviceData address and a checked view are re-derived after an epoch chan
   assert.equal(view[0], 1.5);
   assert.equal(data.view('float32')[1], 2.5);
   assert.equal(described, 0, 'the same epoch reuses the cached address');
-  rt.epoch++;
+  rt.newEpoch();
   assert.equal(view[0], 1.5);
   assert.equal(described, 1, 'the checked view asked the runtime once');
   view[1] = 8;

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import os from 'node:os';
 
 import { MiB, collectUntil, expectError, growHeap, installedPackage, withDevice } from './support.mjs';
 
@@ -133,6 +134,29 @@ test('with stacks, objects the safety net reclaims are recorded with their creat
   assert.equal(snapshot.device.leaks_reclaimed, 2);
   assert.equal(snapshot.device.stacks, true);
   kept.dispose();
+});
+
+test('creation sites under the working directory are relative to it; others stay whole', async (t) => {
+  const device = await withDevice(t);
+  const file = fileURLToPath(import.meta.url);
+  const cwd = process.cwd();
+  t.after(() => process.chdir(cwd));
+  const siteOf = (object) => {
+    const snapshot = device.snapshot();
+    const owner = snapshot.buffers.flatMap((b) => b.owners).find((o) => o.id === object.id);
+    return snapshot.strings[owner.site];
+  };
+  device.recordHistory({ stacks: true });
+  process.chdir(path.dirname(file));
+  const inside = device.zeros([4]);
+  assert.match(siteOf(inside), new RegExp(`\\(${path.basename(file).replace(/\./g, '\\.')}:\\d+:\\d+\\)$`));
+  process.chdir(path.dirname(path.dirname(file)));
+  const below = device.zeros([4]);
+  assert.match(siteOf(below), new RegExp(`\\(js/${path.basename(file).replace(/\./g, '\\.')}:\\d+:\\d+\\)$`));
+  process.chdir(os.tmpdir());
+  const outside = device.zeros([4]);
+  assert.ok(siteOf(outside).includes(pathToFileURL(file).href), siteOf(outside));
+  for (const o of [inside, below, outside]) o.dispose();
 });
 
 test('a failed allocation at the limit is recorded with the bytes asked for, the block and the limit', async (t) => {

@@ -1,6 +1,6 @@
 // Device: one runtime with its own wasm instance and memory.
 import { checkedView } from './checked_view.mjs';
-import { DeviceData, addressOf, byteLengthOf, dataRuntimeOf, isDeviceData } from './device_data.mjs';
+import { DeviceData, addressOf, byteLengthOf, dataRuntimeOf, isDeviceData, viewCacheOf } from './device_data.mjs';
 import {
   BOOL, DTYPES, INT64, MAX_DIMS, bytesOf, dtypeIndex, dtypeOfArray, elementOf, isArray, isRevoked, listLength, newElements,
   outsideHeap, typedArrayLength, typedArrayName, typedArraySet, typedElements,
@@ -124,7 +124,11 @@ export class Device {
   readDataView(data, dtype = 'uint8') {
     const rt = this.#live('readDataView');
     const address = addressOf(this.#data(data, 'readDataView'), 'readDataView');  // DISPOSED now, not at the first access
-    return checkedView(rt, data, dtypeIndex(dtype, 'readDataView'), address);
+    const k = dtypeIndex(dtype, 'readDataView');
+    // One view per buffer and dtype: a checked view has no state of its own
+    // (it refuses properties), and making its Proxy is most of the call.
+    const views = viewCacheOf(data);
+    return views[k] ??= checkedView(rt, data, k, address);
   }
 
   async readData(data) {
@@ -281,6 +285,7 @@ export class Device {
 
   snapshot() {
     const rt = this.#live('snapshot');
+    rt.promotePending();  // views derived in JavaScript are owners too
     const history = rt.history;
     if (history !== null) history.writing = true;
     let text;
@@ -319,6 +324,7 @@ export class Device {
   // --- memory ---------------------------------------------------------------------------
   getMemoryStats() {
     const rt = this.#live('getMemoryStats');
+    rt.promotePending();  // views derived in JavaScript count as live tensors
     const count = rt.x.tm_stats();
     if (count < 0) rt.raise();
     if (count !== STATS.length) throw new Error(`tensormem: the runtime reports ${count} counters, expected ${STATS.length}`);
@@ -383,6 +389,7 @@ const DATA = 1;
 
 // Every live object, in slot order, as tm_live_object() describes it.
 function liveObjects(rt) {
+  rt.promotePending();  // views derived in JavaScript, too
   const list = [];
   for (let cursor = 0; ;) {
     cursor = rt.x.tm_live_object(cursor);

@@ -10,6 +10,7 @@ export let isDeviceData;  // (value) => whether it is a DeviceData (no user code
 export let byteLengthOf;  // (data) => its byteLength
 export let dataRuntimeOf;  // (data) => its Runtime
 export let isDataLive;  // (data) => whether it is neither disposed nor of a disposed device
+export let viewCacheOf;  // (data) => its checked views by dtype, right after addressOf(data)
 
 export class DeviceData {
   #rt;
@@ -17,8 +18,10 @@ export class DeviceData {
   #id;
   #state = 0;
   #byteLength;
-  #address = -1;  // until first needed
-  #epoch = -1;    // the runtime's epoch when #address was read (see Runtime.epoch)
+  // { address, epoch, views } once needed: the byte address and the runtime's
+  // epoch when it was read (see Runtime.epoch), and readDataView's checked
+  // views by dtype. One field: each field of an object made per createData costs.
+  #at = null;
   notCloneable = DATA_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
   constructor(token, rt, handle, byteLength) {
@@ -47,17 +50,19 @@ export class DeviceData {
       register: (data, registry) => {
         data.#state = register(data, 'DeviceData', data.#rt, data.#h, data.#state, registry);
       },
+      promote: () => {},  // always has its entry
       dispose: (data) => data.#dispose(),
     });
+    viewCacheOf = (data) => data.#at.views;
     addressOf = (data, op) => {
       const h = data.#live(op);
       const rt = data.#rt;
-      if (data.#epoch !== rt.epoch) {
-        if (rt.x.tm_describe(h) < 0) rt.raise();
-        data.#address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
-        data.#epoch = rt.epoch;
-      }
-      return data.#address;
+      const at = data.#at;
+      if (at !== null && at.epoch === rt.epoch) return at.address;
+      if (rt.x.tm_describe(h) < 0) rt.raise();
+      const address = rt.scratch()[rt.scratchIndex + FIRST_ELEMENT];
+      data.#at = { address, epoch: rt.epoch, views: [] };
+      return address;
     };
   }
 
@@ -79,8 +84,7 @@ export class DeviceData {
     const state = this.#state;
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
-    this.#address = -1;
-    this.#epoch = -1;
+    this.#at = null;
     release(this, this.#rt, this.#h, state);
   }
 

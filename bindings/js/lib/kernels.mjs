@@ -69,7 +69,8 @@ function callKernel(rt, signature, index, args) {
   // Every argument is checked by typeof and by brand (no Proxy trap, getter or
   // valueOf runs), so each can go straight into the scratch as it is checked:
   // no user code can run between a check and the call.
-  const s = rt.scratch();
+  // The scratch is fetched per argument: giving a view derived in JavaScript
+  // its entry (handleOf) may grow the heap, which detaches an older view of it.
   const b = rt.scratchIndex;
   for (let i = 0; i < n; i++) {
     const param = params[i];
@@ -78,9 +79,12 @@ function callKernel(rt, signature, index, args) {
     if (param.type === 'tensor' || param.type === 'tensor_inout') {
       if (!isTensor(value)) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${show(value)}; it must be a Tensor`);
       if (runtimeOf(value) !== rt) fail('INVALID_ARGUMENT', `${name}: argument ${param.name} belongs to another device`);
+      const h = handleOf(value, name);
+      const s = rt.scratch();
       s[at] = TENSOR;
-      s[at + 1] = handleOf(value, name);
+      s[at + 1] = h;
     } else if (typeof value === 'number' && param.type !== 'bool') {
+      const s = rt.scratch();
       s[at] = NUMBER;
       s[at + 1] = value;
     } else if (typeof value === 'bigint' && param.type !== 'bool' && !param.type.startsWith('float')) {
@@ -89,9 +93,10 @@ function callKernel(rt, signature, index, args) {
         fail('INVALID_ARGUMENT', `${name}: argument ${param.name} is ${value}n; it must be an integer in ` +
           `[${unsigned ? 0 : INT64_MIN}, ${unsigned ? UINT64_MAX : INT64_MAX}] (${param.type})`);
       }
-      s[at] = BIGINT;
+      rt.scratch()[at] = BIGINT;
       rt.heap(8)[at + 1] = BigInt.asIntN(64, value);  // narrower types: the runtime checks the range
     } else if (typeof value === 'boolean' && param.type === 'bool') {
+      const s = rt.scratch();
       s[at] = BOOLEAN;
       s[at + 1] = value ? 1 : 0;
     } else {

@@ -6,7 +6,7 @@ import { fail, show } from './errors.mjs';
 
 export const WASM_FILE = 'tensormem.wasm';
 // The ABI of the runtime's exports this layer speaks (kAbi in exports.cpp).
-const ABI = 2;
+const ABI = 3;
 
 const compiled = new Map();  // href -> Promise<WebAssembly.Module>
 export const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';

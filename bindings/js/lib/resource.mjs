@@ -17,7 +17,7 @@ export const DISPOSED = 1, REGISTERED = 2, KEPT = 4;
 
 // The package's access to an object's state. Each class registers functions
 // over its private fields ({ kind, is, handle, id, live, runtime, kept, keep,
-// register, dispose }); the package never reads a property of its own
+// register, promote, dispose }); the package never reads a property of its own
 // objects, which an own property defined on an instance could shadow, and
 // `is` is a private brand check (`#h in value`), which runs no user code,
 // not even a Proxy's.
@@ -54,6 +54,15 @@ export function release(object, rt, h, state) {
   rt.untrack(object, h);
   if ((state & REGISTERED) !== 0) rt.registry.unregister(object);
   if (rt.x.tm_release(h) < 0) rt.raise();
+  if (rt.autoShrink !== null) queueAutoShrink(rt);
+}
+
+// release() for a view derived in JavaScript that never got an entry: its
+// buffer reference goes back (and the pending list forgets it).
+export function releaseView(object, rt, buffer, generation) {
+  if (!rt.alive) return;
+  rt.untrack(object, 0);
+  if (rt.x.tm_view_release(buffer, generation) < 0) rt.raise();
   if (rt.autoShrink !== null) queueAutoShrink(rt);
 }
 

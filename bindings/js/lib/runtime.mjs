@@ -7,11 +7,13 @@ import {
 import { ERROR_CODES, TensorMemError, fail, show } from './errors.mjs';
 import { nodeBuiltin } from './loader.mjs';
 import { internalsOf } from './resource.mjs';
-import { creationStack } from './stacks.mjs';
+import { creationStack, shortSite } from './stacks.mjs';
 
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 const FLUSH_AT = 1024;    // pending objects that force a synchronous flush
 const EMPTY_HEAPS = Object.freeze(ARRAY_TYPES.map((Type) => new Type(0)));
+// One cell per dtype: { heap }, what a Layout reads its elements through.
+const newCells = () => EMPTY_HEAPS.map((heap) => ({ heap }));
 
 
 const decoder = new TextDecoder();
@@ -39,10 +41,16 @@ export class Runtime {
     this.epoch = 0;
     this.lost = null;                  // why the instance can no longer be trusted (it trapped), or null
     this.heaps = EMPTY_HEAPS;          // one view per dtype, rebuilt after the heap grows
+    // The heaps again, one cell per dtype, for the element fast paths: a
+    // Layout keeps its dtype's cell, which refresh() updates after growth and
+    // newEpoch() empties, so a cached address is never read through the heap
+    // of another epoch and a kept Layout keeps no wasm memory alive.
+    this.cells = newCells();
     this.autoShrink = null;            // { ratio, minBytes } (Device.create's autoShrink), or null
     this.shrinkQueued = false;
     this.scratchIndex = 0;             // scratch address / 8
     this.mailboxIndex = 0;             // mailbox address / 8
+    this.viewScratchIndex = 0;         // view scratch address / 8 (a derived view's layout, for its entry)
     this.localBuffer = null;           // see borrowLocal()
     this.scope = null;                 // the scope being run synchronously
     this.asyncScopes = 0;              // async scopes not yet settled (with asyncContext)
@@ -53,6 +61,10 @@ export class Runtime {
     this.debug = options.debug;
     this.stacks = options.debug ? new Map() : null;  // handle -> creation stack (debug, or recording sites)
     this.history = null;               // while recording: { stacks, sites: Map(site text -> id) }
+    this.recordSites = false;          // history.stacks, as a plain field: track() reads it per object
+    // Whether view ops may derive layouts in JavaScript (tensor.mjs): not while
+    // a history or creation stacks are recorded, which need an entry per view.
+    this.deriveViews = this.stacks === null;
     this.heapBytes = 0;                // the wasm memory's size at the last growth
     this.warnedSites = new Set();
     this.registry = new FinalizationRegistry((held) => this.reclaim(held));
@@ -73,6 +85,7 @@ export class Runtime {
     }
     this.scratchIndex = this.x.tm_scratch() / 8;
     this.mailboxIndex = this.x.tm_mailbox() / 8;
+    this.viewScratchIndex = this.x.tm_view_scratch() / 8;
     this.refresh();
     this.heapBytes = this.memory.buffer.byteLength;
   }
@@ -98,8 +111,20 @@ export class Runtime {
   refresh() {
     if (!this.alive) fail('DISPOSED', 'the device was disposed');
     const buffer = this.memory.buffer;
-    this.heaps = ARRAY_TYPES.map((Type) => new Type(buffer));
-    return this.heaps;
+    const heaps = ARRAY_TYPES.map((Type) => new Type(buffer));
+    this.heaps = heaps;
+    const cells = this.cells;
+    for (let k = 0; k < heaps.length; k++) cells[k].heap = heaps[k];
+    return heaps;
+  }
+
+  // Every heap address cached in JS becomes invalid (device.shrink() moved
+  // the buffers, or shutdown() freed them): the epoch changes and the cells
+  // of the old one read nothing, which sends Layouts to their slow paths.
+  newEpoch() {
+    this.epoch++;
+    for (let k = 0; k < this.cells.length; k++) this.cells[k].heap = EMPTY_HEAPS[k];
+    this.cells = newCells();
   }
 
   heap(k) {
@@ -120,6 +145,11 @@ export class Runtime {
   // UTF-8 bytes [address, address + length) of wasm memory.
   string(address, length) {
     return decoder.decode(new Uint8Array(this.memory.buffer, address, length));
+  }
+
+  // list[0, n) into `out` as numbers (see readInts below); n.
+  readInts(list, out, op, what) {
+    return readInts(list, out, op, what);
   }
 
   // Writes a list of integers (a shape, dims) to the scratch; its length.
@@ -198,7 +228,7 @@ export class Runtime {
     if (this.stacks !== null) {
       const stack = creationStack([object.constructor, this.device.constructor, Runtime]);
       this.stacks.set(handle, stack);
-      if (this.history?.stacks) this.recordSite(handle, stack);
+      if (this.recordSites) this.recordSite(handle, stack);
     }
     if (!this.flushQueued) {
       this.flushQueued = true;
@@ -216,16 +246,30 @@ export class Runtime {
   }
 
   // --- history (device.recordHistory) ------------------------------------------------
+  // Views derived in JavaScript get their entries first: the history starts
+  // with every live object in the runtime's table.
   startHistory(maxEvents, stacks) {
+    this.promotePending();
     if (this.x.tm_history_start(maxEvents) < 0) this.raise();
     this.history = { maxEvents, stacks, sites: new Map(), writing: false };
+    this.recordSites = stacks === true;
+    this.deriveViews = false;
     if (stacks) this.stacks ??= new Map();
   }
 
   stopHistory() {
     if (this.x.tm_history_stop() < 0) this.raise();
     this.history = null;
+    this.recordSites = false;
     if (!this.debug) this.stacks = null;
+    this.deriveViews = this.stacks === null;
+  }
+
+  // Gives every view derived in JavaScript its runtime entry (see
+  // tensor.mjs): before anything reads the runtime's books. Those views are
+  // all in `pending` (flush() promotes what it registers).
+  promotePending() {
+    for (const object of this.pending) internalsOf(object).promote(object);
   }
 
   // The id of a text in the history's strings, or -1 when its table is full.
@@ -242,10 +286,11 @@ export class Runtime {
     return id;
   }
 
-  // The creation site of the object with `handle`: the app's frame on top of its creation stack.
+  // The creation site of the object with `handle`: the app's frame on top of
+  // its creation stack, relative to the app's directory when under it.
   recordSite(handle, stack) {
     const line = stack.split('\n', 1)[0].trim();
-    const id = this.intern(line.startsWith('at ') ? line.slice(3) : line);
+    const id = this.intern(shortSite(line.startsWith('at ') ? line.slice(3) : line));
     if (id >= 0 && this.x.tm_history_site(handle, id) < 0) this.raise();
   }
 
@@ -253,7 +298,15 @@ export class Runtime {
     this.flushQueued = false;
     const pending = this.pending;
     this.pending = [];
-    for (const object of pending) internalsOf(object).register(object, this.registry);
+    for (const object of pending) {
+      try {
+        internalsOf(object).register(object, this.registry);
+      } catch {
+        // A derived view's entry could not be made (the heap is full): it
+        // stays pending, for the next flush or promotePending() to retry.
+        this.pending.push(object);
+      }
+    }
   }
 
   heldValue(handle, kind) {
@@ -369,7 +422,8 @@ export class Runtime {
   shutdown() {
     if (!this.alive) return;
     this.alive = false;
-    this.epoch++;
+    this.deriveViews = false;
+    this.newEpoch();
     try {
       if (this.lost === null) this.x?.tm_shutdown();
     } finally {
@@ -379,6 +433,7 @@ export class Runtime {
       this.heaps = EMPTY_HEAPS;
       this.pending = [];
       this.history = null;
+      this.recordSites = false;
       this.stacks?.clear();
     }
   }

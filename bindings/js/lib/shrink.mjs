@@ -53,6 +53,9 @@ function liveCounts(x, memory) {
 export function shrink(rt, options = {}) {
   const cap = checkShrinkOptions(options);
   if (rt.lost !== null) fail('DISPOSED', `shrink: the device was lost (${rt.lost})`);
+  // Views derived in JavaScript get their entries first: the entry image
+  // must hold every reference to every buffer.
+  rt.promotePending();
   const start = performance.now();
   const old = { x: rt.x, memory: rt.memory };
   const heapBefore = old.memory.buffer.byteLength;
@@ -151,7 +154,7 @@ export function shrink(rt, options = {}) {
   host.adopted = true;
   rt.scratchIndex = rt.x.tm_scratch() / 8;
   rt.mailboxIndex = rt.x.tm_mailbox() / 8;
-  rt.epoch++;
+  rt.newEpoch();
   rt.refresh();
   if (rt.history !== null) rt.history = { ...rt.history, sites: new Map(), writing: false };
   // Detaches every typed array over the old memory (as growth does), so none
@@ -193,6 +196,11 @@ export function queueAutoShrink(rt) {
     const heap = rt.memory.buffer.byteLength;
     const { ratio, minBytes } = rt.autoShrink;
     if (heap < minBytes) return;
+    try {
+      rt.promotePending();  // their references count as live
+    } catch {
+      return;
+    }
     const n = rt.x.tm_stats();
     if (n < 0) return;
     const live = rt.scratch()[rt.scratchIndex];  // bytesInUse

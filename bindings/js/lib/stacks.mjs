@@ -66,3 +66,26 @@ export function creationStack(classes) {
   return (first < lines.length ? lines.slice(first) : lines).join('\n');
 }
 ownFunctions(creationStack);
+
+// A creation site as a report shows it: a file URL or path under the
+// directory the app runs from (node's working directory) relative to it,
+// "loadFile (examples/app.mjs:40:20)" rather than the absolute path of one
+// machine's checkout. Anything else (other files, browsers' http URLs) stays.
+// The prefixes to drop: the directory as a file URL and as a path. Read per
+// site (the app may change directory; sites are recorded only with stacks,
+// which cost far more).
+function appPrefixes() {
+  const cwd = globalThis.process?.cwd?.();
+  if (typeof cwd !== 'string' || cwd === '') return [];
+  const dir = cwd.replace(/\\/g, '/').replace(/\/+$/, '');
+  const url = `file://${dir.startsWith('/') ? '' : '/'}${encodeURI(dir)}/`;
+  return dir === '' ? [] : [url, `${dir}/`];
+}
+
+export function shortSite(site) {
+  for (const prefix of appPrefixes()) {
+    const at = site.indexOf(prefix);
+    if (at >= 0) return site.slice(0, at) + site.slice(at + prefix.length);
+  }
+  return site;
+}

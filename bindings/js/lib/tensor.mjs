@@ -1,26 +1,39 @@
 // Tensor: a plain JS object holding a handle on a runtime tensor (a strided
-// view of a refcounted buffer). View ops are one raw wasm call each; element
-// access checks indices here against a cached layout and reads the heap
-// directly ("check once, then raw"); every failure is reported in the
-// runtime's words by its slow path.
+// view of a refcounted buffer). Element access checks indices here against a
+// cached layout and reads the heap directly ("check once, then raw"); every
+// failure is reported in the runtime's words by its slow path.
+//
+// View ops (reshape/view, permute, slice, transpose, select, narrow) derive
+// the new layout here (layout.mjs) when they can, and the runtime only
+// retains the buffer and issues the id: such a view holds its layout's spec
+// where the handle goes, and has no entry until something needs one
+// (#promote: any use of the handle, and Runtime.promotePending() before
+// stats, snapshots, shrink, recording and finalization). Every such view is
+// in the runtime's pending list until then, so the runtime's books are
+// complete whenever they are read. Anything the derivation does not cover,
+// and every view op while a history or creation stacks are recorded, is one
+// wasm call as before.
 import {
   ARRAY_TYPES, BOOL, DTYPES, INT64, MAX_DIMS, arrayLength, attachedLength, dtypeIndex, elementOf, isArray,
   listElements, listLength, typedArrayLength, typedArrayName, typedArraySet, typedElements,
 } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import {
-  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, seal,
+  CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_OFFSET, SPEC_READ_ONLY,
+  describedLayout, narrowLayout, permuteLayout, selectLayout, sliceLayout, specLayout, specSource, transposeLayout,
+  viewLayout,
+} from './layout.mjs';
+import {
+  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, releaseView, seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { ownFunctions } from './stacks.mjs';
 import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 
-// described:: in js_runtime.hpp
-const NDIM = 0, OFFSET = 2, FIRST = 3, FLAGS = 4, NUMEL = 5, SHAPE = 6, STRIDES = 14;
-const CONTIGUOUS = 1, READ_ONLY = 2;
 // tm_require(): checks and the op names it reports
 const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;
 const SPEC_DOUBLES = 4;
+const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
 
 const num = Runtime.num;
 
@@ -36,43 +49,6 @@ export function createTensor(rt, k, shape, zero, op) {
 }
 ownFunctions(createTensor);  // its frame is the package's in a leak report
 
-// A described layout, read by the element fast paths. `shape` and `strides`
-// are plain arrays (a frozen array reads slower in V8); the getters hand out
-// the frozen copies. The first four dims are also scalar fields, read by the
-// fast paths. It holds no heap view (the runtime's heaps are replaced after
-// growth and emptied by shutdown(): an object the app keeps must not keep a
-// disposed device's memory alive). `epoch` is the runtime's when described:
-// addresses are valid only while it is unchanged (device.shrink() moves
-// buffers, shutdown() frees them).
-class Layout {
-  constructor(rt, s, b, k) {
-    const ndim = s[b + NDIM];
-    const shape = new Array(ndim);
-    const strides = new Array(ndim);
-    for (let d = 0; d < ndim; d++) {
-      shape[d] = s[b + SHAPE + d];
-      strides[d] = s[b + STRIDES + d];
-    }
-    this.rt = rt;
-    this.epoch = rt.epoch;
-    this.k = k;
-    this.bool = k === BOOL;
-    this.number = k < INT64;  // set() stores a number as it is (typed arrays convert)
-    this.ndim = ndim;
-    this.shape = shape;
-    this.strides = strides;
-    this.d0 = shape[0]; this.d1 = shape[1]; this.d2 = shape[2]; this.d3 = shape[3];
-    this.s0 = strides[0]; this.s1 = strides[1]; this.s2 = strides[2]; this.s3 = strides[3];
-    this.offset = s[b + OFFSET];
-    this.first = s[b + FIRST];  // heap index (in elements) of element [0, ..., 0]
-    this.flags = s[b + FLAGS];
-    this.writable = (this.flags & READ_ONLY) === 0;
-    this.size = s[b + NUMEL];
-    this.shapeOut = Object.freeze(shape.slice());
-    this.stridesOut = Object.freeze(strides.slice());
-  }
-}
-
 export class Tensor {
   // Six fields: a view op makes one of these, and each field costs.
   #rt;
@@ -83,11 +59,12 @@ export class Tensor {
   #m = undefined;   // Layout, once described; undefined again after dispose
   notCloneable = TENSOR_GUARD;  // postMessage / structuredClone throw (transfer.mjs)
 
-  constructor(token, rt, handle, k) {
+  // `handle`: the runtime's, or for a view derived here its spec (layout.mjs), with its `id`.
+  constructor(token, rt, handle, k, id) {
     checkToken(token);
     this.#rt = rt;
     this.#h = handle;
-    this.#id = rt.createdId();
+    this.#id = typeof handle === 'number' ? rt.createdId() : id;
     this.#k = k;
     rt.track(this, handle);
   }
@@ -98,9 +75,28 @@ export class Tensor {
   get isDisposed() { return (this.#state & DISPOSED) !== 0 || !this.#rt.alive; }
   [Symbol.dispose]() { this.#dispose(); }
 
+  // DISPOSED unless live; the handle, giving a derived view its entry first.
   #live(op) {
     if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) disposedError('Tensor', this.#rt, this.#id, op);
-    return this.#h;
+    const h = this.#h;
+    return typeof h === 'number' ? h : this.#promote();
+  }
+
+  // Gives a view derived here its runtime entry (it holds the reference
+  // retained for it, and its id); its handle. The layout goes through the
+  // view scratch, so a caller's arguments in the scratch stay as they are.
+  #promote() {
+    const rt = this.#rt;
+    const spec = this.#h;
+    const s = rt.scratch();
+    const b = rt.viewScratchIndex;
+    const n = spec.length - SPEC_DIMS;  // shape, then strides
+    for (let i = 0; i < n; i++) s[b + i] = spec[SPEC_DIMS + i];
+    const h = rt.x.tm_view_adopt(spec[SPEC_BUFFER], spec[SPEC_GENERATION], this.#k, n / 2, spec[SPEC_OFFSET], this.#id,
+      spec[SPEC_READ_ONLY]);
+    if (h < 0) rt.raise();
+    this.#h = h;
+    return h;
   }
 
   /** Releases this view. Idempotent. The buffer lives while other views hold it. */
@@ -111,7 +107,9 @@ export class Tensor {
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
     this.#m = undefined;
-    release(this, this.#rt, this.#h, state);
+    const h = this.#h;
+    if (typeof h === 'number') release(this, this.#rt, h, state);
+    else releaseView(this, this.#rt, h[SPEC_BUFFER], h[SPEC_GENERATION]);
   }
 
   // --- metadata --------------------------------------------------------------
@@ -120,11 +118,36 @@ export class Tensor {
     const m = this.#m;
     const rt = this.#rt;
     if (m !== undefined && m.epoch === rt.epoch) {
-      this.#live(op);
+      if ((this.#state & DISPOSED) !== 0 || !rt.alive) disposedError('Tensor', rt, this.#id, op);
       return m;
     }
+    const h = this.#h;
+    if (typeof h !== 'number' && h[SPEC_EPOCH] === rt.epoch) {  // a derived view's own layout
+      if ((this.#state & DISPOSED) !== 0 || !rt.alive) disposedError('Tensor', rt, this.#id, op);
+      return (this.#m = specLayout(rt, this.#k, h));
+    }
     if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
-    return (this.#m = new Layout(rt, rt.scratch(), rt.scratchIndex, this.#k));
+    return (this.#m = describedLayout(rt, rt.scratch(), rt.scratchIndex, this.#k));
+  }
+
+  // The Layout a view op derives from, or undefined when it must go to the
+  // runtime (disposed, a stale or missing layout, or JS views are off).
+  #source() {
+    const rt = this.#rt;
+    if (!rt.deriveViews || (this.#state & DISPOSED) !== 0) return undefined;
+    const m = this.#m;
+    if (m !== undefined && m.epoch === rt.epoch) return m;
+    const h = this.#h;
+    if (typeof h !== 'number') return h[SPEC_EPOCH] === rt.epoch ? specSource(h) : undefined;
+    return this.#layout('view');
+  }
+
+  // A new view with the derived layout `spec`: the runtime retains the buffer and issues its id.
+  #viewOf(spec) {
+    const rt = this.#rt;
+    const id = rt.x.tm_view_retain(spec[SPEC_BUFFER], spec[SPEC_GENERATION]);
+    if (id < 0) rt.raise();
+    return new Tensor(INTERNAL, rt, spec, this.#k, id);
   }
 
   static {
@@ -133,13 +156,20 @@ export class Tensor {
     addClass({
       kind: 'Tensor',
       is: isTensor,
-      handle: (t) => t.#h,
+      handle: (t) => {  // a derived view's entry is made here if it can be (error messages name handles)
+        if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote();
+        return t.#h;
+      },
       id: (t) => t.#id,
       live: (t, op) => t.#live(op),
       runtime: (t) => t.#rt,
       kept: (t) => (t.#state & KEPT) !== 0,
       keep: (t) => { t.#state |= KEPT; },
-      register: (t, registry) => { t.#state = register(t, 'Tensor', t.#rt, t.#h, t.#state, registry); },
+      register: (t, registry) => {
+        if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote();
+        t.#state = register(t, 'Tensor', t.#rt, t.#h, t.#state, registry);
+      },
+      promote: (t) => { if ((t.#state & DISPOSED) === 0 && t.#rt.alive && typeof t.#h !== 'number') t.#promote(); },
       dispose: (t) => t.#dispose(),
     });
   }
@@ -160,18 +190,36 @@ export class Tensor {
     return new Tensor(INTERNAL, this.#rt, h, this.#k);
   }
 
-  // List arguments are read (user code may run) before the handle is
-  // resolved: putInts() leaves the scratch as the export call needs it.
+  // List arguments are read (user code may run: it may dispose this tensor
+  // or move the buffers) before anything else; then the layout is derived,
+  // or the list goes to the scratch as the export call needs it and the
+  // handle is resolved.
   reshape(shape) {
     const rt = this.#rt;
-    const n = rt.putInts(shape, 'reshape', 'shape');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(shape, local, 'reshape', 'shape');
+    const m = this.#source();
+    const derived = m === undefined ? null : viewLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_reshape(this.#live('reshape'), n));
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
     const rt = this.#rt;
-    const n = rt.putInts(shape, 'view', 'shape');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(shape, local, 'view', 'shape');
+    const m = this.#source();
+    const derived = m === undefined ? null : viewLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_view(this.#live('view'), n));
   }
 
@@ -198,26 +246,46 @@ export class Tensor {
     return this.#derived(this.#rt.x.tm_unsqueeze(h, num(dim, 'unsqueeze', 'dim')));
   }
 
+  // Number arguments are type-checked (no user code runs) after liveness, as before.
   select(dim, index) {
-    const h = this.#live('select');
-    return this.#derived(this.#rt.x.tm_select(h, num(dim, 'select', 'dim'), num(index, 'select', 'index')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('select');
+    const d = num(dim, 'select', 'dim'), i = num(index, 'select', 'index');
+    const m = this.#source();
+    const derived = m === undefined ? null : selectLayout(m, d, i);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_select(this.#live('select'), d, i));
   }
 
   narrow(dim, start, length) {
-    const h = this.#live('narrow');
-    return this.#derived(this.#rt.x.tm_narrow(h, num(dim, 'narrow', 'dim'), num(start, 'narrow', 'start'),
-      num(length, 'narrow', 'length')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('narrow');
+    const d = num(dim, 'narrow', 'dim'), first = num(start, 'narrow', 'start'), n = num(length, 'narrow', 'length');
+    const m = this.#source();
+    const derived = m === undefined ? null : narrowLayout(m, d, first, n);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_narrow(this.#live('narrow'), d, first, n));
   }
 
   permute(dims) {
     const rt = this.#rt;
-    const n = rt.putInts(dims, 'permute', 'dims');
+    const local = rt.borrowLocal();
+    const n = rt.readInts(dims, local, 'permute', 'dims');
+    const m = this.#source();
+    const derived = m === undefined ? null : permuteLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
+    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
     return this.#derived(rt.x.tm_permute(this.#live('permute'), n));
   }
 
   transpose(dim0 = 0, dim1 = 1) {
-    const h = this.#live('transpose');
-    return this.#derived(this.#rt.x.tm_transpose(h, num(dim0, 'transpose', 'dim0'), num(dim1, 'transpose', 'dim1')));
+    if ((this.#state & DISPOSED) !== 0 || !this.#rt.alive) this.#live('transpose');
+    const a = num(dim0, 'transpose', 'dim0'), b = num(dim1, 'transpose', 'dim1');
+    const m = this.#source();
+    const derived = m === undefined ? null : transposeLayout(m, a, b);
+    if (derived !== null) return this.#viewOf(derived);
+    return this.#derived(this.#rt.x.tm_transpose(this.#live('transpose'), a, b));
   }
 
   expand(shape) {
@@ -231,6 +299,12 @@ export class Tensor {
     const rt = this.#rt;
     const local = rt.borrowLocal();
     const n = readSpecs(specs, local);
+    const m = this.#source();
+    const derived = m === undefined ? null : sliceLayout(m, local, n);
+    if (derived !== null) {
+      rt.localBuffer = local;
+      return this.#viewOf(derived);
+    }
     rt.toScratch(local, SPEC_DOUBLES * (n < MAX_DIMS ? n : MAX_DIMS));
     return this.#derived(rt.x.tm_slice(this.#live('slice'), n));
   }
@@ -268,7 +342,7 @@ export class Tensor {
   // --- element access ----------------------------------------------------------------
   // The fast path: up to 4 dims, non-negative integer indices within the
   // cached shape, a layout of the runtime's epoch (device not disposed or
-  // shrunk since), a heap view not detached (growth). Anything else takes the
+  // shrunk since: its cell is not emptied), a heap view not detached (growth). Anything else takes the
   // slow path, which either succeeds (negative indices, more dims, a grown
   // heap) or throws the runtime's error.
   // Indices are numbers: anything else fails, and nothing is coerced (no
@@ -281,8 +355,8 @@ export class Tensor {
   get(i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length;
-    if (m !== undefined && n === m.ndim && m.epoch === m.rt.epoch) {
-      const value = m.rt.heaps[m.k][n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
+    if (m !== undefined && n === m.ndim) {
+      const value = m.cell.heap[n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3)];
       if (value !== undefined) return m.bool ? value !== 0 : value;
     }
     return this.#getSlow(n, i0, i1, i2, i3, i4, i5, i6, i7);
@@ -297,9 +371,9 @@ export class Tensor {
   set(value, i0, i1, i2, i3, i4, i5, i6, i7) {
     const m = this.#m;
     const n = arguments.length - 1;
-    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch && typeof value === 'number' && m.number) {
+    if (m !== undefined && n === m.ndim && m.settable && typeof value === 'number') {
       const at = n === 2 ? at2(m, i0, i1) : elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[m.k];
+      const heap = m.cell.heap;
       if (at < heap.length) {
         heap[at] = value;
         return;
@@ -312,9 +386,9 @@ export class Tensor {
     const k = this.#k;
     const v = typeof value === 'number' && k < INT64 ? value : elementOf(value, k, 'set', 'value', -1);
     const m = this.#m;
-    if (m !== undefined && n === m.ndim && m.writable && m.epoch === m.rt.epoch) {
+    if (m !== undefined && n === m.ndim && m.writable) {
       const at = elementAt(m, n, i0, i1, i2, i3);
-      const heap = m.rt.heaps[k];
+      const heap = m.cell.heap;
       if (at < heap.length) {
         heap[at] = v;
         return;
@@ -388,7 +462,7 @@ export class Tensor {
   }
 
   toArray() {
-    this.#live('toArray');
+    this.#layout('toArray');
     const flat = this.read();
     const shape = this.#m.shape;
     const bool = this.#k === BOOL;

@@ -28,7 +28,7 @@ namespace {
 
 // Changes whenever an export's meaning changes: the JS layer refuses a module
 // built for another ABI rather than misreading it.
-constexpr double kAbi = 2;
+constexpr double kAbi = 3;
 
 std::unique_ptr<Runtime> g_runtime;
 std::vector<std::string> g_signatures;  // one JSON signature per registered kernel
@@ -53,10 +53,7 @@ double record(ErrorCode code, std::string_view message) noexcept {
 template <typename F>
 double run(F&& f) noexcept {
   if (!g_runtime) [[unlikely]] return record(ErrorCode::kDisposed, "the device was disposed");
-  struct EndCall {
-    Runtime& rt;
-    ~EndCall() { rt.end_call(); }
-  } end_call{*g_runtime};
+  g_runtime->begin_call();  // a store, not a destructor: no cleanup path on every export
   try {
     return static_cast<double>(f(*g_runtime));
   } catch (const Error& error) {
@@ -231,6 +228,31 @@ EMSCRIPTEN_KEEPALIVE double tm_describe(double handle) {
     rt.describe(handle);
     return 0;
   });
+}
+
+// Views JavaScript derives (Runtime::retain_view): a reference to the buffer
+// and the new view's id; the reference back; and the view's entry, with its
+// layout in tm_view_scratch().
+EMSCRIPTEN_KEEPALIVE double tm_view_retain(double index, double generation) {
+  return run([&](Runtime& rt) { return rt.retain_view(index, generation); });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_release(double index, double generation) {
+  return run([&](Runtime& rt) {
+    rt.release_view(index, generation);
+    return 0;
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_adopt(double index, double generation, double dtype, double ndim, double offset,
+                                          double id, double read_only) {
+  return run([&](Runtime& rt) {
+    return rt.adopt_view(index, generation, to_dtype(dtype, "adopt_view"), ndim, offset, id, read_only != 0);
+  });
+}
+
+EMSCRIPTEN_KEEPALIVE double tm_view_scratch() {
+  return g_runtime ? static_cast<double>(reinterpret_cast<std::uintptr_t>(g_runtime->view_scratch())) : 0;
 }
 
 // The heap index (in elements of the tensor's dtype) of the element at the
@@ -505,7 +527,8 @@ EMSCRIPTEN_KEEPALIVE double tm_live_object(double cursor) {
       out[7] = t.ndim();
       for (int d = 0; d < t.ndim(); ++d) out[8 + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
       out[8 + kMaxDims] = static_cast<double>(entry.kind);
-      out[9 + kMaxDims] = entry.site == History::kNoString ? -1 : static_cast<double>(entry.site);
+      const std::uint32_t site = rt.site(handle);
+      out[9 + kMaxDims] = site == History::kNoString ? -1 : static_cast<double>(site);
       return i + 1.0;
     }
     return 0;

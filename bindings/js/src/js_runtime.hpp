@@ -31,10 +31,10 @@ struct Entry {
   Tensor tensor;
   std::uint32_t id = 0;  // what JavaScript shows: 1, 2, 3... per device, never reused
   bool is_data = false;  // a DeviceData (raw bytes) rather than a Tensor
-  // For the history (snapshots): what made it, and its creation site (an
-  // interned text of the History, set by JS when stacks are recorded).
+  // For the history (snapshots): what made it. Its creation site lives in
+  // the Runtime's side table (Runtime::site): every view op moves an entry
+  // into its slot, and with the site here it would be 8 bytes larger.
   OwnerKind kind = OwnerKind::kTensor;
-  std::uint32_t site = History::kNoString;
 };
 
 // Even, and below 2^21: generations of a packed handle fit in 21 bits.
@@ -68,7 +68,7 @@ inline constexpr int kSize = 4;
 // Layout of a description written by describe().
 namespace described {
 inline constexpr int kNdim = 0, kDtype = 1, kOffset = 2, kFirstElement = 3, kFlags = 4, kNumel = 5, kShape = 6,
-                     kStrides = 6 + kMaxDims;
+                     kStrides = 6 + kMaxDims, kBufferIndex = 6 + 2 * kMaxDims, kBufferGeneration = 7 + 2 * kMaxDims;
 inline constexpr int kContiguous = 1, kReadOnly = 2;
 }  // namespace described
 
@@ -164,7 +164,7 @@ class Runtime {
     next_id_ = id;
     mailbox_[mailbox::kCreatedId] = id;
     ++(is_data ? live_data_ : live_tensors_);
-    if (history_) [[unlikely]] record_created(entries_.get(handle));
+    if (history_) [[unlikely]] record_created(handle);
     return pack(handle);
   }
   double adopt(Tensor tensor, bool is_data, OwnerKind kind = OwnerKind::kTensor) {
@@ -176,12 +176,10 @@ class Runtime {
   // Forgets the object and drops its buffer reference; the slot goes first,
   // so an error from the release (a debug guard overrun) leaves no entry.
   // `reclaimed`: the safety net releases it (recorded as such).
-  void release(double packed, bool reclaimed = false) {
+  [[gnu::always_inline]] void release(double packed, bool reclaimed = false) {
     const Handle handle = unpack(packed);
     Entry& entry = entries_.get(handle);
-    if (history_) [[unlikely]] {
-      record_object(reclaimed ? EventKind::kReclaimed : EventKind::kObjectDisposed, entry);
-    }
+    if (history_) [[unlikely]] record_released(handle, reclaimed);
     --(entry.is_data ? live_data_ : live_tensors_);
     entries_.erase_resolved(handle);
     entry.tensor.reset();  // the slot's memory stays as it is until its next insert
@@ -211,12 +209,17 @@ class Runtime {
   void stop_history() noexcept {
     if (!history_) return;
     history_.reset();
-    entries_.for_each([this](Handle handle, const Entry&) { entries_.get(handle).site = History::kNoString; });
+    sites_ = std::vector<std::uint32_t>();
+  }
+
+  // The object's creation site: an interned text of the history, or History::kNoString.
+  [[nodiscard]] std::uint32_t site(Handle handle) const noexcept {
+    return handle.index() < sites_.size() ? sites_[handle.index()] : History::kNoString;
   }
 
   // The history's clock: the host's monotonic clock, read once per call from
   // JavaScript (a read through WASI costs more there than the rest of an
-  // event); the events of one call share its time. end_call() after each call.
+  // event); the events of one call share its time. begin_call() at the start of each call.
   std::uint64_t call_time_ns() noexcept {
     if (!call_time_read_) {
       call_time_ns_ = History::steady_clock_ns();
@@ -224,7 +227,7 @@ class Runtime {
     }
     return call_time_ns_;
   }
-  void end_call() noexcept { call_time_read_ = false; }
+  void begin_call() noexcept { call_time_read_ = false; }
 
   // An event only this layer sees (heap growth), with the pool's totals now.
   // Not through Storage::record(): the heap grows inside an allocation,
@@ -240,9 +243,11 @@ class Runtime {
   // Sets the object's creation site (interned text `site`), in its entry and
   // in its object_created event, which is among the last few recorded.
   void set_site(double packed, std::uint32_t site) {
-    Entry& entry = entries_.get(unpack(packed));
-    entry.site = site;
-    if (!history_) return;
+    const Handle handle = unpack(packed);
+    const Entry& entry = entries_.get(handle);
+    if (!history_) return;  // sites are texts of the history: none without one
+    if (sites_.size() <= handle.index()) sites_.resize(entries_.slot_count(), History::kNoString);
+    sites_[handle.index()] = site;
     constexpr std::size_t kLookBack = 8;
     for (std::size_t back = 1; back <= kLookBack && back <= history_->size(); ++back) {
       HistoryEvent& event = history_->event(history_->size() - back);
@@ -380,15 +385,75 @@ class Runtime {
       out[described::kShape + d] = static_cast<double>(t.shape()[static_cast<std::size_t>(d)]);
       out[described::kStrides + d] = static_cast<double>(t.strides()[static_cast<std::size_t>(d)]);
     }
+    out[described::kBufferIndex] = t.buffer().index();
+    out[described::kBufferGeneration] = t.buffer().generation();
   }
+
+  // ---- views JavaScript derives (lib/tensor.mjs) ----
+  // A view op JavaScript computed from a described layout holds a reference
+  // to the buffer and an id, and no entry: the common view made and disposed
+  // in one turn costs one call each way. JavaScript gives it an entry
+  // (adopt_view) before anything needs one: a kernel argument, a snapshot,
+  // stats, shrink, finalization, a recording.
+
+  // A reference to `buffer` for a new view, and the view's id. DISPOSED /
+  // INVALID_ARGUMENT for a handle that does not resolve.
+  double retain_view(double index, double generation) {
+    storage_.retain(buffer_handle(index, generation));
+    mailbox_[mailbox::kCreatedId] = ++next_id_;
+    return next_id_;
+  }
+
+  // Drops a reference retain_view() took (the view was disposed without an entry).
+  void release_view(double index, double generation) { storage_.release(buffer_handle(index, generation)); }
+
+  // Makes view `id` (from retain_view) an object over `buffer` with the
+  // layout in view_scratch() (shape, then strides) and that reference: its
+  // packed handle. The runtime checks the layout against the buffer
+  // (OUT_OF_BOUNDS), as for any tensor over a buffer.
+  double adopt_view(double index, double generation, DType dtype, double ndim, double offset, double id,
+                    bool read_only) {
+    const BufferHandle buffer = buffer_handle(index, generation);
+    const std::int64_t n = to_int(ndim, "adopt_view", "ndim");
+    const std::int64_t view_id = to_int(id, "adopt_view", "id");
+    if (n < 0 || n > kMaxDims || view_id <= 0 || view_id > next_id_) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: {} dims, id {} (last issued {})", n, view_id, next_id_);
+    }
+    std::int64_t dims[2 * kMaxDims];
+    for (int d = 0; d < 2 * n; ++d) dims[d] = to_int(view_scratch_[d], "adopt_view", "layout", d);
+    const auto count = static_cast<std::size_t>(n);
+    entries_.reserve_one();
+    Tensor t = Tensor::from_buffer(storage_, buffer, dtype, IntList{dims, count}, IntList{dims + n, count},
+                                   to_int(offset, "adopt_view", "offset"));
+    if (t.is_read_only() && !read_only) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: view #{} is writable, but its layout may alias", view_id);
+    }
+    if (read_only && !t.is_read_only()) t = t.as_read_only();
+    const Handle handle = entries_.insert(Entry{std::move(t), static_cast<std::uint32_t>(view_id), false});
+    ++live_tensors_;
+    storage_.release(buffer);  // retain_view's reference: the entry holds its own
+    if (history_) [[unlikely]] record_created(handle);
+    return pack(handle);
+  }
+
+  [[nodiscard]] double* view_scratch() noexcept { return view_scratch_; }
 
  private:
-  [[gnu::noinline]] void record_created(Entry& entry) {
+  // The history's hooks, out of line: the plain paths carry one test of history_.
+  [[gnu::noinline]] void record_created(Handle handle) {
+    Entry& entry = entries_.get(handle);
     if (entry.kind == OwnerKind::kTensor && storage_.get(entry.tensor.buffer()).refcount > 1) entry.kind = OwnerKind::kView;
-    record_object(EventKind::kObjectCreated, entry);
+    record_object(EventKind::kObjectCreated, handle, entry);
   }
 
-  [[gnu::noinline]] void record_object(EventKind kind, const Entry& entry) {
+  // Sites exist only while recording, so the slot's is forgotten here (a
+  // later object in the slot starts with none).
+  [[gnu::noinline]] void record_released(Handle handle, bool reclaimed) {
+    record_object(reclaimed ? EventKind::kReclaimed : EventKind::kObjectDisposed, handle, entries_.get(handle));
+    if (handle.index() < sites_.size()) sites_[handle.index()] = History::kNoString;
+  }
+
+  void record_object(EventKind kind, Handle handle, const Entry& entry) {
     const Tensor& t = entry.tensor;
     HistoryEvent event;
     event.kind = kind;
@@ -396,12 +461,21 @@ class Runtime {
     event.owner_kind = entry.kind;
     event.buffer = t.buffer();
     event.bytes = storage_.size(t.buffer());
-    event.label = entry.site;
+    event.label = site(handle);
     if (!entry.is_data) {
       event.dtype = t.dtype();
       for (const std::int64_t d : t.shape()) event.shape.push_back(d);
     }
     storage_.record(event);
+  }
+
+  static BufferHandle buffer_handle(double index, double generation) {
+    const std::int64_t i = to_int(index, "view", "buffer index");
+    const std::int64_t g = to_int(generation, "view", "buffer generation");
+    if (i < 0 || i > 0xFFFFFFFF || g < 0 || g > 0xFFFFFFFF) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "view: buffer #{} (generation {}) does not exist", i, g);
+    }
+    return BufferHandle{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(g)};
   }
 
   [[noreturn, gnu::cold]] static void raise_not_int(double value, const char* op, const char* what, int index) {
@@ -414,10 +488,13 @@ class Runtime {
 
   alignas(16) double scratch_[kScratchDoubles] = {};
   alignas(8) double mailbox_[mailbox::kSize] = {};
+  alignas(8) double view_scratch_[2 * kMaxDims] = {};  // adopt_view's layout: apart from the scratch, which a
+                                                      // caller may have filled when a view gets its entry
   std::int64_t ints_[kScratchDoubles] = {};  // scratch_ints() results
   Storage storage_;      // before entries_: destroyed after them
   EntryTable entries_;
   std::unique_ptr<History> history_;  // after storage_: detaches from it first
+  std::vector<std::uint32_t> sites_;  // per entry slot, while recording: see site()
   std::uint64_t call_time_ns_ = 0;
   bool call_time_read_ = false;
   std::string snapshot_;

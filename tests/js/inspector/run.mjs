@@ -55,7 +55,7 @@ setTimeout(() => {
 const fixture = path.join(outDir, 'leaky-load.json');
 const report = path.join(outDir, 'leaky-load.html');
 const made = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'examples/js/leaky-load.mjs'), fixture],
-  { encoding: 'utf8' });
+  { encoding: 'utf8', cwd: root });  // the app runs from the repository: its sites are relative to it
 check('examples/js/leaky-load.mjs records the story and writes its snapshot', made.status === 0, made.stderr);
 const cli = spawnSync(process.execPath, [path.join(root, 'bindings/js/bin/tensormem-inspect.mjs'), fixture, '-o', report],
   { encoding: 'utf8' });
@@ -94,6 +94,11 @@ const kinds = new Set(snapshot.history.events.map((e) => e.kind));
 check('the recording is a device snapshot holding every kind of event the story makes',
   snapshot.producer.layer === 'device' && ['allocate', 'retain', 'release', 'object_created', 'object_disposed',
     'kernel_call', 'reclaimed', 'limit_failure', 'heap_growth'].every((k) => kinds.has(k)), [...kinds].join(', '));
+
+const sites = snapshot.strings.filter((text) => /\.mjs:\d+:\d+\)$/.test(text));
+check('creation sites name the app\'s files relative to the directory it runs from (no absolute path, no file URL)',
+  sites.length > 0 && sites.every((text) => text.includes('(examples/js/leaky-load.mjs:') && !text.includes('file:') &&
+    !text.includes(root)), sites.join('; '));
 
 // Worked out here from the snapshot, independently of the page's code: the site
 // whose live objects hold the most bytes (each buffer once), and the sites the
