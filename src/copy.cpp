@@ -419,7 +419,7 @@ template <std::size_t W>
 // element go through vector shuffles: scalar loads and stores reach a fifth
 // of memcpy in wasm.
 template <std::size_t W>
-void move_strided(std::byte* dst, Int dst_step, const std::byte* src, Int src_step, Int n) noexcept {
+[[gnu::noinline]] void move_strided(std::byte* dst, Int dst_step, const std::byte* src, Int src_step, Int n) noexcept {
   constexpr Int kW = W;
   constexpr Int K = 16 / kW;
   Int i = 0;
@@ -503,7 +503,7 @@ template <std::size_t W>
 constexpr Int kBlockA = 512;
 
 template <std::size_t W>
-void transpose_bits(std::byte* dst, Int dst_row, const std::byte* src, Int src_row, Int na, Int nb) noexcept {
+[[gnu::noinline]] void transpose_bits(std::byte* dst, Int dst_row, const std::byte* src, Int src_row, Int na, Int nb) noexcept {
   constexpr Int kW = W;
   constexpr Int K = 16 / kW;    // a square's side
   constexpr Int kLine = 64 / kW;  // elements per line of columns
