@@ -534,26 +534,32 @@ template <std::size_t W>
 constexpr Int kTileA = 64;  // elements per dst run (and src rows per tile)
 constexpr Int kTileB = 32;  // elements per src run (and dst rows per tile)
 
-// dst(a, b) = src(a, b) for a < size_a, b < size_b, where dst is contiguous
-// along a (b steps dst_b elements of dst_item bytes) and src along b (a steps
-// src_a elements of W bytes). Without a row kernel, the bits are copied
-// (dst_item == W).
-template <std::size_t W>
-void transpose_2d(std::byte* dst, Int dst_b, Int dst_item, const std::byte* src, Int src_a, Int size_a, Int size_b,
-                  RowKernel row) noexcept {
-  constexpr Int kSrcItem = W;
+void transpose_bits(std::byte* dst, Int dst_row, const std::byte* src, Int src_row, Int na, Int nb,
+                    Int width) noexcept {
+  switch (width) {
+    case 1: return transpose_bits<1>(dst, dst_row, src, src_row, na, nb);
+    case 2: return transpose_bits<2>(dst, dst_row, src, src_row, na, nb);
+    case 4: return transpose_bits<4>(dst, dst_row, src, src_row, na, nb);
+    default: return transpose_bits<8>(dst, dst_row, src, src_row, na, nb);
+  }
+}
+
+// dst(a, b) = convert(src(a, b)) for a < size_a, b < size_b, where dst is
+// contiguous along a (b steps dst_b elements of dst_item bytes) and src along
+// b (a steps src_a elements of src_item bytes).
+void transpose_converting(std::byte* dst, Int dst_b, Int dst_item, const std::byte* src, Int src_a, Int src_item,
+                          Int size_a, Int size_b, RowKernel row) noexcept {
   const Int dst_row = dst_b * dst_item;
-  const Int src_row = src_a * kSrcItem;
-  if (row == nullptr) return transpose_bits<W>(dst, dst_row, src, src_row, size_a, size_b);
-  constexpr Int kBufferRow = kTileA * kSrcItem;
-  alignas(64) std::byte buffer[static_cast<std::size_t>(kTileB * kBufferRow)];
+  const Int src_row = src_a * src_item;
+  const Int buffer_row = kTileA * src_item;
+  alignas(64) std::byte buffer[static_cast<std::size_t>(kTileB * kTileA * 8)];
   for (Int b0 = 0; b0 < size_b; b0 += kTileB) {
     const Int nb = std::min(kTileB, size_b - b0);
     for (Int a0 = 0; a0 < size_a; a0 += kTileA) {
       const Int na = std::min(kTileA, size_a - a0);
-      transpose_bits<W>(buffer, kBufferRow, src + a0 * src_row + b0 * kSrcItem, src_row, na, nb);
+      transpose_bits(buffer, buffer_row, src + a0 * src_row + b0 * src_item, src_row, na, nb, src_item);
       std::byte* out = dst + b0 * dst_row + a0 * dst_item;
-      for (Int b = 0; b < nb; ++b) row(out + b * dst_row, buffer + b * kBufferRow, na);
+      for (Int b = 0; b < nb; ++b) row(out + b * dst_row, buffer + b * buffer_row, na);
     }
   }
 }
@@ -599,7 +605,7 @@ void copy_bits(const Plan& plan) noexcept {
     const Int size_b = plan.sizes[o];
     const Int dst_b = plan.dst_strides[o];
     return for_each_transpose(plan, other, [&](std::byte* d, const std::byte* s) {
-      transpose_2d<W>(d, dst_b, kW, s, src_inner, n, size_b, nullptr);
+      transpose_bits<W>(d, dst_b * kW, s, src_inner * kW, n, size_b);
     });
   }
   for_each_row(plan, [&](std::byte* d, const std::byte* s) {
@@ -631,12 +637,7 @@ void copy_converting(const Plan& plan, RowKernel row) noexcept {
     const Int size_b = plan.sizes[o];
     const Int dst_b = plan.dst_strides[o];
     return for_each_transpose(plan, other, [&](std::byte* d, const std::byte* s) {
-      switch (src_item) {
-        case 1: return transpose_2d<1>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
-        case 2: return transpose_2d<2>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
-        case 4: return transpose_2d<4>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
-        default: return transpose_2d<8>(d, dst_b, dst_item, s, src_inner, n, size_b, row);
-      }
+      transpose_converting(d, dst_b, dst_item, s, src_inner, src_item, n, size_b, row);
     });
   }
   // Any other strides: gather a chunk of src, convert it, scatter it unless
