@@ -225,7 +225,9 @@ template <int K>
   return wasm_v128_or(quarter, wasm_i32x4_splat(0x4B00'0000));
 }
 [[gnu::always_inline]] inline Vec flip_sign_bits(Vec v) noexcept { return wasm_v128_xor(v, wasm_i8x16_splat(-128)); }
-[[gnu::always_inline]] inline Vec float32_minus(Vec v, float x) noexcept { return wasm_f32x4_sub(v, wasm_f32x4_splat(x)); }
+[[gnu::always_inline]] inline Vec float32_minus(Vec v, float x) noexcept {
+  return wasm_f32x4_sub(v, wasm_f32x4_splat(x));
+}
 #elif defined(__SSE2__)
 using Vec = __m128i;
 [[gnu::always_inline]] inline Vec load_vec(const std::byte* p) noexcept {
@@ -503,7 +505,8 @@ template <std::size_t W>
 constexpr Int kBlockA = 512;
 
 template <std::size_t W>
-[[gnu::noinline]] void transpose_bits(std::byte* dst, Int dst_row, const std::byte* src, Int src_row, Int na, Int nb) noexcept {
+[[gnu::noinline]] void transpose_bits(std::byte* dst, Int dst_row, const std::byte* src, Int src_row, Int na,
+                                      Int nb) noexcept {
   constexpr Int kW = W;
   constexpr Int K = 16 / kW;    // a square's side
   constexpr Int kLine = 64 / kW;  // elements per line of columns

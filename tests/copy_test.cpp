@@ -556,7 +556,9 @@ TEST(CopyConversions, EveryByteToFloat32AtAnyOffsetAndLength) {
     for (const Int n : {0, 1, 15, 16, 17, 31, 33, 256, 300}) {
       for (const Int offset : {0, 1, 3}) {
         std::vector<std::uint8_t> source(static_cast<std::size_t>(n + offset));
-        for (Int i = 0; i < n; ++i) source[static_cast<std::size_t>(offset + i)] = static_cast<std::uint8_t>(i * 37 + 11);
+        for (Int i = 0; i < n; ++i) {
+          source[static_cast<std::size_t>(offset + i)] = static_cast<std::uint8_t>(i * 37 + 11);  // every byte
+        }
         Buffer out(static_cast<std::size_t>(n + 1) * sizeof(float));
         const List shape{n};
         const List strides{1};
