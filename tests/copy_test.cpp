@@ -296,6 +296,64 @@ TEST(CopyKernels, ConvertingTransposesMatchReference) {
   }
 }
 
+// dst [cols, rows] (row stride rows + dst_pad, at offset dst_offset) from a
+// [rows, cols] matrix (row stride cols + src_pad, at src_offset) read
+// column-major, its rows walked backwards if reversed.
+void expect_padded_transpose_matches_reference(Rng& rng, Int rows, Int cols, DType to, DType from, Int dst_pad,
+                                               Int dst_offset, Int src_pad, Int src_offset, bool reversed) {
+  View dst;
+  dst.strides = {rows + dst_pad, 1};
+  dst.offset = dst_offset;
+  dst.span = dst_offset + cols * (rows + dst_pad);
+  View src;
+  const Int src_row = cols + src_pad;
+  src.strides = {1, reversed ? -src_row : src_row};
+  src.offset = src_offset + (reversed ? (rows - 1) * src_row : 0);
+  src.span = src_offset + rows * src_row;
+  expect_copy_matches_reference(rng, {cols, rows}, to, dst, from, src);
+}
+
+TEST(CopyKernels, TransposesAcrossRowBlocksAndCacheLinesOfEveryWidthMatchReference) {
+  Rng rng(10);
+  // Rows around the 512-row blocks, columns around a 64-byte line of each
+  // width (64 / 32 / 16 / 8 elements) and the square's side.
+  for (const DType dtype : {DType::kUint8, DType::kUint16, DType::kFloat32, DType::kInt64}) {
+    const Int line = 64 / static_cast<Int>(size_of(dtype));
+    for (const Int rows : {511, 513, 1030}) {
+      for (const Int cols : {Int{1}, Int{5}, line - 1, line + 3, 2 * line + 1}) {
+        expect_transpose_matches_reference(rng, rows, cols, dtype, dtype);
+      }
+    }
+  }
+}
+
+TEST(CopyKernels, TransposesWithPaddingOffsetsAndReversedRowsMatchReference) {
+  Rng rng(11);
+  for (const DType dtype : {DType::kInt8, DType::kInt16, DType::kUint32, DType::kFloat64, DType::kBool}) {
+    for (const auto& [rows, cols] : std::array<std::array<Int, 2>, 4>{{{37, 19}, {520, 9}, {16, 64}, {66, 130}}}) {
+      for (const bool reversed : {false, true}) {
+        expect_padded_transpose_matches_reference(rng, rows, cols, dtype, dtype, 3, 1, 5, 2, reversed);
+        expect_padded_transpose_matches_reference(rng, rows, cols, dtype, dtype, 0, 0, 1, 3, reversed);
+      }
+    }
+  }
+}
+
+TEST(CopyKernels, ConvertingTransposesOfRaggedTilesMatchReference) {
+  Rng rng(12);
+  // Tiles of 64 x 32 through the buffer: full, ragged on either side, and
+  // rows across a 512-row block.
+  for (const auto& [to, from] : std::array<std::array<DType, 2>, 4>{{{DType::kFloat32, DType::kUint8},
+                                                                       {DType::kFloat64, DType::kInt16},
+                                                                       {DType::kInt8, DType::kFloat32},
+                                                                       {DType::kUint16, DType::kInt64}}}) {
+    for (const auto& [rows, cols] : std::array<std::array<Int, 2>, 4>{{{64, 32}, {65, 33}, {127, 7}, {530, 40}}}) {
+      expect_transpose_matches_reference(rng, rows, cols, to, from);
+    }
+    expect_padded_transpose_matches_reference(rng, 70, 37, to, from, 2, 1, 3, 1, true);
+  }
+}
+
 TEST(CopyKernels, EveryPermutationOf3DAnd4DMatchesReference) {
   Rng rng(4);
   const List shape3{5, 33, 66};
@@ -489,6 +547,33 @@ TEST(CopyConversions, Float32ToInt32SaturatesAndMapsNaNToZero) {
   constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
   constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
   EXPECT_EQ(out, (std::vector<std::int32_t>{0, kMax, kMin, kMax, kMin, kMax, kMin, 2, -2, 0, 2147483520}));
+}
+
+TEST(CopyConversions, EveryByteToFloat32AtAnyOffsetAndLength) {
+  // The 16-byte vector loop and its scalar tail, for every byte value, from
+  // unaligned starts on either side.
+  for (const DType from : {DType::kUint8, DType::kInt8}) {
+    for (const Int n : {0, 1, 15, 16, 17, 31, 33, 256, 300}) {
+      for (const Int offset : {0, 1, 3}) {
+        std::vector<std::uint8_t> source(static_cast<std::size_t>(n + offset));
+        for (Int i = 0; i < n; ++i) {
+          source[static_cast<std::size_t>(offset + i)] = static_cast<std::uint8_t>(i * 37 + 11);  // every byte
+        }
+        Buffer out(static_cast<std::size_t>(n + 1) * sizeof(float));
+        const List shape{n};
+        const List strides{1};
+        detail::copy_strided(shape, {out.data() + 4 * (offset % 2), DType::kFloat32, strides.data()},
+                             {reinterpret_cast<std::byte*>(source.data()) + offset, from, strides.data()});
+        for (Int i = 0; i < n; ++i) {
+          const std::uint8_t byte = source[static_cast<std::size_t>(offset + i)];
+          const float expected = from == DType::kInt8 ? static_cast<float>(static_cast<std::int8_t>(byte))
+                                                      : static_cast<float>(byte);
+          ASSERT_EQ(read<float>(out.data() + 4 * (offset % 2 + i)), expected)
+              << to_string(from) << " n " << n << " offset " << offset << " element " << i;
+        }
+      }
+    }
+  }
 }
 
 TEST(CopyConversions, BoolSourcesReadAnyNonzeroByteAsTrueAndStoreZeroOrOne) {
