@@ -11,6 +11,8 @@
 #include "tensormem/error.hpp"
 #include "tensormem/tensor.hpp"
 
+#include "index_support.hpp"
+
 namespace tensormem::testing {
 
 using Shape = std::vector<std::int64_t>;
@@ -20,23 +22,6 @@ inline std::int64_t product(const Shape& shape) {
   std::int64_t n = 1;
   for (const std::int64_t size : shape) n *= size;
   return n;
-}
-
-// Calls f(index) for every multi-index of `shape`, in row-major order (once for 0-d).
-template <typename F>
-void for_each_index(const Shape& shape, F&& f) {
-  if (product(shape) == 0) return;
-  Shape index = shape;  // (not Shape(size, 0): GCC 12 reports a false -Wfree-nonheap-object for it)
-  std::fill(index.begin(), index.end(), 0);
-  for (;;) {
-    f(static_cast<const Shape&>(index));
-    std::size_t d = shape.size();
-    for (; d > 0; --d) {
-      if (++index[d - 1] < shape[d - 1]) break;
-      index[d - 1] = 0;
-    }
-    if (d == 0) return;
-  }
 }
 
 // Row-major position of `index` in `shape`.

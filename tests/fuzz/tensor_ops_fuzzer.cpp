@@ -25,11 +25,15 @@
 
 #include "tensormem/tensormem.hpp"
 
+#include "index_support.hpp"
+
 namespace tensormem::fuzz {
 namespace {
 
 using Int = std::int64_t;
 using Index = std::vector<Int>;
+using testing::for_each_index;
+using testing::numel_of;
 constexpr Int kMin = std::numeric_limits<Int>::min();
 constexpr Int kMax = std::numeric_limits<Int>::max();
 __extension__ typedef __int128 Wide;  // as_strided reach, exactly
@@ -117,31 +121,6 @@ void copy_element(std::byte* dst, DType dst_dtype, const std::byte* src, DType s
       }
     });
   });
-}
-
-Int numel_of(IntList shape) {
-  Int n = 1;
-  for (const Int size : shape) {
-    if (size == 0) return 0;
-  }
-  for (const Int size : shape) n *= size;
-  return n;
-}
-
-// Calls f(index) for every index of `shape` in row-major order.
-template <typename F>
-void for_each_index(IntList shape, F&& f) {
-  if (numel_of(shape) == 0) return;
-  Index index(shape.size(), 0);
-  for (;;) {
-    f(static_cast<const Index&>(index));
-    std::size_t d = shape.size();
-    for (; d > 0; --d) {
-      if (++index[d - 1] < shape[d - 1]) break;
-      index[d - 1] = 0;
-    }
-    if (d == 0) return;
-  }
 }
 
 // The element a tensor's own layout names at `index` (the layout is checked
