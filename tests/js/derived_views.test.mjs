@@ -222,3 +222,23 @@ test('past a thousand pending views, the synchronous flush gives them entries; a
   m.dispose();
   assert.equal(device.getMemoryStats().liveBuffers, 0);
 });
+
+// A scope disposes newest first: views before their source (which then lends
+// to none), each popping the pending list, which is left as it was.
+test('a scope disposes its views newest first, leaving nothing pending', async (t) => {
+  const device = await withDevice(t);
+  const rt = runtimeOf(device.zeros([1]));
+  await null;  // the flush of what withDevice and zeros made
+  const pendingBefore = rt.pending.length;
+  const sum = device.scope(() => {
+    const base = device.tensor(iota([4, 4]), { dtype: 'float32' });
+    let total = 0;
+    for (let i = 0; i < 50; i++) total += base.reshape([16]).slice([[i % 16, 16]]).shape[0];
+    return total;
+  });
+  let expected = 0;
+  for (let i = 0; i < 50; i++) expected += 16 - (i % 16);
+  assert.equal(sum, expected);
+  assert.equal(rt.pending.length, pendingBefore);
+  assert.equal(device.getMemoryStats().liveTensors, 1);
+});
