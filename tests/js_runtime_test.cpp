@@ -118,22 +118,24 @@ TEST(JsRuntime, DescribeWritesTheLayoutAndTheFirstElementsHeapIndex) {
   EXPECT_EQ(out[d::kBufferGeneration], t.buffer().generation());
 }
 
-// A view JavaScript derives: a buffer reference and an id first, an entry later.
-TEST(JsRuntime, DerivedViewsRetainTheBufferTakeAnIdAndAreAdoptedWithACheckedLayout) {
+// A view JavaScript derives: an id it issues from the mailbox, its buffer
+// held by its source or by one reference taken for such views, an entry later.
+TEST(JsRuntime, DerivedViewsTakeAnIdFromTheMailboxAndAreAdoptedWithACheckedLayout) {
   Runtime rt({});
   const double base = rt.adopt(Tensor::zeros(rt.storage(), {4, 6}), false);
   const BufferHandle buffer = rt.tensor(base).buffer();
   const double index = buffer.index(), generation = buffer.generation();
-  EXPECT_EQ(rt.retain_view(index, generation), 2);
-  EXPECT_EQ(rt.mailbox()[mailbox::kCreatedId], 2);
+  EXPECT_EQ(rt.mailbox()[mailbox::kLastId], 1);
+  rt.mailbox()[mailbox::kLastId] = 2;  // JavaScript issued id 2 to a view
+  rt.retain_view(index, generation);  // the base is disposed: the views' reference
   EXPECT_EQ(rt.storage().use_count(buffer), 2U);
   rt.release(base);
-  EXPECT_EQ(rt.storage().use_count(buffer), 1U);  // the view's reference keeps it
+  EXPECT_EQ(rt.storage().use_count(buffer), 1U);  // the views' reference keeps it
   // Its entry: a [3, 2] view at offset 7, strides [6, 2] (in the 24 elements).
   const double layout[] = {3, 2, 6, 2};
   std::memcpy(rt.view_scratch(), layout, sizeof layout);
   const double view = rt.adopt_view(index, generation, DType::kFloat32, 2, 7, 2, false);
-  EXPECT_EQ(rt.storage().use_count(buffer), 1U);  // the entry holds the reference the view took
+  EXPECT_EQ(rt.storage().use_count(buffer), 2U);  // the entry holds its own reference
   EXPECT_EQ(rt.entries().get(unpack(view)).id, 2U);
   EXPECT_EQ(rt.live_tensors(), 1U);
   const Tensor& t = rt.tensor(view);
@@ -142,7 +144,7 @@ TEST(JsRuntime, DerivedViewsRetainTheBufferTakeAnIdAndAreAdoptedWithACheckedLayo
   EXPECT_EQ(t.offset(), 7);
   EXPECT_FALSE(t.is_read_only());
   // A layout past the buffer is the runtime's error, and changes nothing.
-  EXPECT_EQ(rt.retain_view(index, generation), 3);
+  rt.mailbox()[mailbox::kLastId] = 3;
   const double past[] = {4, 2, 6, 2};
   std::memcpy(rt.view_scratch(), past, sizeof past);
   EXPECT_TM_ERROR_HAS((void)rt.adopt_view(index, generation, DType::kFloat32, 2, 7, 3, false), ErrorCode::kOutOfBounds, "");
@@ -156,18 +158,22 @@ TEST(JsRuntime, DerivedViewsRetainTheBufferTakeAnIdAndAreAdoptedWithACheckedLayo
                   ErrorCode::kInvalidArgument, "adopt_view: 2 dims, id 4 (last issued 3)");
   const double read_only = rt.adopt_view(index, generation, DType::kFloat32, 2, 0, 3, true);
   EXPECT_TRUE(rt.tensor(read_only).is_read_only());
+  rt.release_view(index, generation);  // the last view without an entry went
   rt.release(read_only);
   rt.release(view);
   EXPECT_EQ(rt.storage().stats().live_buffers, 0U);
-  // A view disposed before it had an entry gives its reference back.
+  // Runtime objects continue after the ids JavaScript issued.
+  rt.mailbox()[mailbox::kLastId] = 9;
   const double other = rt.adopt(Tensor::zeros(rt.storage(), {2}), false);
+  EXPECT_EQ(rt.mailbox()[mailbox::kCreatedId], 10);
+  EXPECT_EQ(rt.entries().get(unpack(other)).id, 10U);
   const BufferHandle b = rt.tensor(other).buffer();
-  (void)rt.retain_view(b.index(), b.generation());
+  rt.retain_view(b.index(), b.generation());
   rt.release_view(b.index(), b.generation());
   EXPECT_EQ(rt.storage().use_count(b), 1U);
   rt.release(other);
   EXPECT_TM_ERROR_HAS(rt.release_view(b.index(), b.generation()), ErrorCode::kDisposed, "");
-  EXPECT_TM_ERROR((void)rt.retain_view(-1, 1), ErrorCode::kInvalidArgument, "view: buffer #-1 (generation 1) does not exist");
+  EXPECT_TM_ERROR(rt.retain_view(-1, 1), ErrorCode::kInvalidArgument, "view: buffer #-1 (generation 1) does not exist");
 }
 
 TEST(JsRuntime, ObjectsGetShortIdsThatAreNeverReused) {

@@ -1,6 +1,6 @@
 // View ops whose layout JavaScript derives (lib/layout.mjs): reshape/view,
-// permute, slice, transpose, select and narrow hold a buffer reference and an id, and get a runtime
-// entry only when something needs one. Each test checks that nothing can
+// permute, slice, transpose, select and narrow take an id and borrow their
+// buffer with no wasm call, and get a runtime entry only when something needs one. Each test checks that nothing can
 // tell them from views the runtime made: layouts, values, ids, lifetimes,
 // the runtime's books (stats, liveAllocations, snapshots), kernels, shrink
 // and the safety net. Needs node --expose-gc.
@@ -92,6 +92,47 @@ test('a derived view shares the buffer, takes the next id and keeps the buffer a
   expectError(() => v.reshape([4]), 'DISPOSED', /reshape: Tensor #\d+ was disposed/);
 });
 
+// No call makes such a view: its id comes from the runtime's counter, which
+// the runtime's own objects continue, and its buffer is lent by its source
+// while that lives, then held by one reference for the views left.
+test('derived views take consecutive ids with the runtime\'s objects; their buffer outlives the source with them', async (t) => {
+  const device = await withDevice(t);
+  const before = device.getMemoryStats();
+  const m = device.tensor(iota([3, 4]), { dtype: 'int32' });
+  const v = m.reshape([4, 3]);
+  const z = device.zeros([2]);
+  const w = v.transpose(0, 1);
+  assert.deepEqual([v.id, z.id, w.id], [m.id + 1, m.id + 2, m.id + 3]);
+  z.dispose();
+  m.dispose();  // v and w borrowed its buffer: one reference now holds it for them
+  const u = w.select(0, 2);  // from the views left, of the same buffer
+  assert.deepEqual(u.shape, [4]);
+  v.dispose();
+  w.dispose();
+  assert.deepEqual(u.toArray(), [2, 5, 8, 11]);  // u alone holds the buffer now
+  u.dispose();
+  const after = device.getMemoryStats();
+  assert.equal(after.liveBuffers, before.liveBuffers);
+  assert.equal(after.liveTensors, before.liveTensors);
+  assert.equal(after.bytesInUse, before.bytesInUse);
+  // Disposed with no view promoted: the reference goes with the last view.
+  const n = device.tensor(iota([8]), { dtype: 'float32' });
+  const views = [n.reshape([2, 4]), n.slice([[1, 7, 2]]), n.narrow(0, 2, 3)];
+  n.dispose();
+  for (const x of views) x.dispose();
+  assert.equal(device.getMemoryStats().liveBuffers, before.liveBuffers);
+  // Promoted after the source went (stats): each entry holds its own reference.
+  const p = device.tensor(iota([6]), { dtype: 'float32' });
+  const q = p.reshape([2, 3]);
+  const r = q.narrow(1, 1, 2);
+  p.dispose();
+  assert.equal(device.getMemoryStats().liveBuffers, before.liveBuffers + 1);
+  q.dispose();
+  assert.deepEqual(r.toArray(), [[1, 2], [4, 5]]);
+  r.dispose();
+  assert.equal(device.getMemoryStats().liveBuffers, before.liveBuffers);
+});
+
 test('the runtime\'s books count derived views: stats, liveAllocations and snapshot owners', async (t) => {
   const device = await withDevice(t);
   const m = device.zeros([6, 4]);
@@ -180,4 +221,24 @@ test('past a thousand pending views, the synchronous flush gives them entries; a
   assert.equal(device.getMemoryStats().liveTensors, 1);
   m.dispose();
   assert.equal(device.getMemoryStats().liveBuffers, 0);
+});
+
+// A scope disposes newest first: views before their source (which then lends
+// to none), each popping the pending list, which is left as it was.
+test('a scope disposes its views newest first, leaving nothing pending', async (t) => {
+  const device = await withDevice(t);
+  const rt = runtimeOf(device.zeros([1]));
+  await null;  // the flush of what withDevice and zeros made
+  const pendingBefore = rt.pending.length;
+  const sum = device.scope(() => {
+    const base = device.tensor(iota([4, 4]), { dtype: 'float32' });
+    let total = 0;
+    for (let i = 0; i < 50; i++) total += base.reshape([16]).slice([[i % 16, 16]]).shape[0];
+    return total;
+  });
+  let expected = 0;
+  for (let i = 0; i < 50; i++) expected += 16 - (i % 16);
+  assert.equal(sum, expected);
+  assert.equal(rt.pending.length, pendingBefore);
+  assert.equal(device.getMemoryStats().liveTensors, 1);
 });

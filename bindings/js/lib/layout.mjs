@@ -23,8 +23,15 @@ export const CONTIGUOUS = 1, READ_ONLY = 2;
 // them) the cell is emptied, so the fast paths read nothing through a stale
 // address, and a kept Layout keeps no wasm memory alive. `epoch` is the
 // runtime's when described, for the other readers of the layout.
-// `buffer` and `generation` name the buffer (views derived in JavaScript
-// retain it by them).
+// `buffer` and `generation` name the buffer.
+//
+// The buffer of a view derived in JavaScript is held for it by a lender:
+// the Layout of a tensor with an entry (`lender` is the Layout itself,
+// `owner` that tensor, which it keeps reachable), counting such views in
+// `views`. While its tensor is live, its entry's reference holds them all;
+// when it is disposed with views left, one runtime reference is taken for
+// them (`owned`), given back with the last of them. A derived view's own
+// Layout lends nothing (`lender` null) until its tensor has an entry.
 export class Layout {
   #shapeOut = null;
   #stridesOut = null;
@@ -51,6 +58,10 @@ export class Layout {
     this.buffer = buffer;
     this.generation = generation;
     this.small = small(this);  // view ops may be derived from it (see below)
+    this.lender = this;
+    this.owner = null;
+    this.views = 0;
+    this.owned = false;
   }
 
   get shapeOut() { return (this.#shapeOut ??= Object.freeze(this.shape.slice())); }
@@ -82,10 +93,10 @@ const LIMIT = 0x7fffffff;
 
 // A derived view's layout, as its Tensor holds it until it is needed (one
 // array: a view op allocates nothing else here): buffer index, generation,
-// offset, read-only, heap index of element [0, ..., 0] and the epoch it is
-// valid in, then the shape and the strides.
+// offset, read-only, heap index of element [0, ..., 0], the epoch it is
+// valid in and the lender of its buffer (see Layout), then the shape and the strides.
 export const SPEC_BUFFER = 0, SPEC_GENERATION = 1, SPEC_OFFSET = 2, SPEC_READ_ONLY = 3, SPEC_FIRST = 4,
-  SPEC_EPOCH = 5, SPEC_DIMS = 6;
+  SPEC_EPOCH = 5, SPEC_LENDER = 6, SPEC_DIMS = 7;
 
 // Work arrays of the derivations: sizes and strides as they are computed.
 const workShape = new Array(MAX_DIMS).fill(0);
@@ -96,15 +107,15 @@ const workStrides = new Array(MAX_DIMS).fill(0);
 // a call into the runtime that costs more than the rest of a view op.
 function derived(m, n, offset) {
   const b = m.buffer, g = m.generation, r = (m.flags & READ_ONLY) !== 0 ? 1 : 0;
-  const f = int(m.first - m.offset + offset), e = m.epoch;
+  const f = int(m.first - m.offset + offset), e = m.epoch, l = null;  // the lender: set by the caller
   const x = workShape, y = workStrides;
   switch (n) {
-    case 1: return [b, g, offset, r, f, e, x[0], y[0]];
-    case 2: return [b, g, offset, r, f, e, x[0], x[1], y[0], y[1]];
-    case 3: return [b, g, offset, r, f, e, x[0], x[1], x[2], y[0], y[1], y[2]];
-    case 4: return [b, g, offset, r, f, e, x[0], x[1], x[2], x[3], y[0], y[1], y[2], y[3]];
+    case 1: return [b, g, offset, r, f, e, l, x[0], y[0]];
+    case 2: return [b, g, offset, r, f, e, l, x[0], x[1], y[0], y[1]];
+    case 3: return [b, g, offset, r, f, e, l, x[0], x[1], x[2], y[0], y[1], y[2]];
+    case 4: return [b, g, offset, r, f, e, l, x[0], x[1], x[2], x[3], y[0], y[1], y[2], y[3]];
     default: {
-      const spec = [b, g, offset, r, f, e];
+      const spec = [b, g, offset, r, f, e, l];
       for (let d = 0; d < n; d++) spec.push(x[d]);
       for (let d = 0; d < n; d++) spec.push(y[d]);
       return spec;
@@ -120,8 +131,10 @@ export function specLayout(rt, k, spec) {
   let size = 1;
   for (let d = 0; d < n; d++) size *= shape[d];
   const flags = (isContiguous(shape, strides, size) ? CONTIGUOUS : 0) | (spec[SPEC_READ_ONLY] !== 0 ? READ_ONLY : 0);
-  return new Layout(rt, k, shape, strides, spec[SPEC_OFFSET], spec[SPEC_FIRST], flags, size, spec[SPEC_BUFFER],
+  const m = new Layout(rt, k, shape, strides, spec[SPEC_OFFSET], spec[SPEC_FIRST], flags, size, spec[SPEC_BUFFER],
     spec[SPEC_GENERATION]);
+  m.lender = null;  // it lends nothing while its tensor has no entry
+  return m;
 }
 
 // A derived view as the source of another view op, in the fields of a

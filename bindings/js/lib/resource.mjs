@@ -6,6 +6,7 @@
 // of a derived class with private fields ~40 ns slower than one of a flat
 // class (measured), and objects are made on every view op.
 import { fail } from './errors.mjs';
+import { SPEC_LENDER } from './layout.mjs';
 import { queueAutoShrink } from './shrink.mjs';
 import { GUARD_KEY } from './transfer.mjs';
 
@@ -57,12 +58,33 @@ export function release(object, rt, h, state) {
   if (rt.autoShrink !== null) queueAutoShrink(rt);
 }
 
-// release() for a view derived in JavaScript that never got an entry: its
-// buffer reference goes back (and the pending list forgets it).
-export function releaseView(object, rt, buffer, generation) {
+// release() for a view derived in JavaScript that never got an entry (its
+// layout's `spec`, see layout.mjs): the pending list forgets it, and its
+// lender has one view less.
+export function releaseView(object, rt, spec) {
   if (!rt.alive) return;
   rt.untrack(object, 0);
-  if (rt.x.tm_view_release(buffer, generation) < 0) rt.raise();
+  returnLent(rt, spec);
+}
+
+// The Layout `m` of a tensor being disposed lends its buffer to views: one
+// runtime reference holds it for them from now on.
+export function lend(rt, m) {
+  if (m.owned || !rt.alive) return;
+  if (rt.x.tm_view_retain(m.buffer, m.generation) < 0) rt.raise();
+  m.owned = true;
+}
+
+// A derived view (its layout's `spec`) no longer borrows its buffer (it was
+// disposed, or has an entry): the lender's reference goes back with the last
+// such view once its tensor is gone. The spec lets go of the lender, which
+// keeps that tensor reachable.
+export function returnLent(rt, spec) {
+  const m = spec[SPEC_LENDER];
+  spec[SPEC_LENDER] = null;
+  if (--m.views !== 0 || !m.owned) return;
+  m.owned = false;
+  if (rt.x.tm_view_release(m.buffer, m.generation) < 0) rt.raise();
   if (rt.autoShrink !== null) queueAutoShrink(rt);
 }
 

@@ -403,12 +403,20 @@ export class Runtime {
       returned.clear();
     }
     const heir = openScope(scope.parent);
+    const objects = scope.objects;
+    if (heir !== null && returned.size !== 0) {
+      for (const object of objects) if (returned.has(object)) heir.objects.push(object);
+    }
+    // Newest first, as `using` declarations dispose: a view goes before the
+    // tensor it was derived from (which then lends its buffer to none), and
+    // each dispose pops the pending list (see untrack) instead of leaving
+    // every object of the scope there until the next flush.
     let firstError;
-    for (const object of scope.objects) {
+    for (let i = objects.length - 1; i >= 0; i--) {
+      const object = objects[i];
+      if (returned.has(object)) continue;
       const internals = internalsOf(object);
-      if (returned.has(object)) {
-        if (heir !== null) heir.objects.push(object);
-      } else if (!internals.kept(object)) {
+      if (!internals.kept(object)) {
         try { internals.dispose(object); } catch (error) { firstError ??= { error }; }
       }
     }

@@ -4,9 +4,11 @@
 // failure is reported in the runtime's words by its slow path.
 //
 // View ops (reshape/view, permute, slice, transpose, select, narrow) derive
-// the new layout here (layout.mjs) when they can, and the runtime only
-// retains the buffer and issues the id: such a view holds its layout's spec
-// where the handle goes, and has no entry until something needs one
+// the new layout here (layout.mjs) when they can, with no wasm call: the id
+// comes from the runtime's counter in the mailbox, and the buffer is held by
+// the tensor the view was derived from (its Layout lends it: see Layout).
+// Such a view holds its layout's spec where the handle goes, and has no
+// entry until something needs one
 // (#promote: any use of the handle, and Runtime.promotePending() before
 // stats, snapshots, shrink, recording and finalization). Every such view is
 // in the runtime's pending list until then, so the runtime's books are
@@ -19,12 +21,14 @@ import {
 } from './dtype.mjs';
 import { fail, show } from './errors.mjs';
 import {
-  CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_OFFSET, SPEC_READ_ONLY,
+  CONTIGUOUS, READ_ONLY, SPEC_BUFFER, SPEC_DIMS, SPEC_EPOCH, SPEC_GENERATION, SPEC_LENDER, SPEC_OFFSET,
+  SPEC_READ_ONLY,
   describedLayout, narrowLayout, permuteLayout, selectLayout, sliceLayout, specLayout, specSource, transposeLayout,
   viewLayout,
 } from './layout.mjs';
 import {
-  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, register, release, releaseView, seal,
+  DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, lend, register, release, releaseView, returnLent,
+  seal,
 } from './resource.mjs';
 import { Runtime } from './runtime.mjs';
 import { ownFunctions } from './stacks.mjs';
@@ -34,6 +38,7 @@ import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 const WRITABLE = 1, CONTIGUOUS_CHECK = 2, OP_SET = 0, OP_WRITE = 1, OP_VIEW = 2;
 const SPEC_DOUBLES = 4;
 const SCRATCH_DOUBLES = 64;  // kScratchDoubles in js_runtime.hpp
+const LAST_ID = 2;  // mailbox::kLastId in js_runtime.hpp
 
 const num = Runtime.num;
 
@@ -82,9 +87,10 @@ export class Tensor {
     return typeof h === 'number' ? h : this.#promote();
   }
 
-  // Gives a view derived here its runtime entry (it holds the reference
-  // retained for it, and its id); its handle. The layout goes through the
-  // view scratch, so a caller's arguments in the scratch stay as they are.
+  // Gives a view derived here its runtime entry (with its own reference to
+  // the buffer, and its id), and its lender one view less; its handle. The
+  // layout goes through the view scratch, so a caller's arguments in the
+  // scratch stay as they are. From here on it lends its own buffer.
   #promote() {
     const rt = this.#rt;
     const spec = this.#h;
@@ -96,6 +102,12 @@ export class Tensor {
       spec[SPEC_READ_ONLY]);
     if (h < 0) rt.raise();
     this.#h = h;
+    const m = this.#m;
+    if (m !== undefined) {
+      m.lender = m;
+      m.owner = this;
+    }
+    returnLent(rt, spec);
     return h;
   }
 
@@ -106,10 +118,16 @@ export class Tensor {
     const state = this.#state;
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
-    this.#m = undefined;
     const h = this.#h;
-    if (typeof h === 'number') release(this, this.#rt, h, state);
-    else releaseView(this, this.#rt, h[SPEC_BUFFER], h[SPEC_GENERATION]);
+    const m = this.#m;
+    this.#m = undefined;
+    if (typeof h !== 'number') {
+      releaseView(this, this.#rt, h);
+      return;
+    }
+    // Views derived from it still need its buffer: they get one reference for all of them.
+    if (m !== undefined && m.views !== 0 && m.lender === m) lend(this.#rt, m);
+    release(this, this.#rt, h, state);
   }
 
   // --- metadata --------------------------------------------------------------
@@ -127,7 +145,9 @@ export class Tensor {
       return (this.#m = specLayout(rt, this.#k, h));
     }
     if (rt.x.tm_describe(this.#live(op)) < 0) rt.raise();
-    return (this.#m = describedLayout(rt, rt.scratch(), rt.scratchIndex, this.#k));
+    const described = describedLayout(rt, rt.scratch(), rt.scratchIndex, this.#k);
+    described.owner = this;  // it lends this tensor's buffer to views derived from it
+    return (this.#m = described);
   }
 
   // The Layout a view op derives from, or undefined when it must go to the
@@ -142,11 +162,20 @@ export class Tensor {
     return this.#layout('view');
   }
 
-  // A new view with the derived layout `spec`: the runtime retains the buffer and issues its id.
+  // A new view with the derived layout `spec`: its lender holds the buffer
+  // for it (one view more, before the Tensor exists: a flush may promote
+  // it), and it takes the next id from the runtime's counter.
+  // The lender is this tensor's Layout (what #source() returned), or its own lender's.
   #viewOf(spec) {
     const rt = this.#rt;
-    const id = rt.x.tm_view_retain(spec[SPEC_BUFFER], spec[SPEC_GENERATION]);
-    if (id < 0) rt.raise();
+    const h = this.#h;
+    const lender = typeof h === 'number' ? this.#m : h[SPEC_LENDER];
+    spec[SPEC_LENDER] = lender;
+    lender.views++;
+    const s = rt.scratch();
+    const at = rt.mailboxIndex + LAST_ID;
+    const id = s[at] + 1;
+    s[at] = id;
     return new Tensor(INTERNAL, rt, spec, this.#k, id);
   }
 

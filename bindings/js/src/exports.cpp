@@ -231,10 +231,13 @@ EMSCRIPTEN_KEEPALIVE double tm_describe(double handle) {
 }
 
 // Views JavaScript derives (Runtime::retain_view): a reference to the buffer
-// and the new view's id; the reference back; and the view's entry, with its
-// layout in tm_view_scratch().
+// for them; the reference back; and a view's entry, with its layout in
+// tm_view_scratch().
 EMSCRIPTEN_KEEPALIVE double tm_view_retain(double index, double generation) {
-  return run([&](Runtime& rt) { return rt.retain_view(index, generation); });
+  return run([&](Runtime& rt) {
+    rt.retain_view(index, generation);
+    return 0;
+  });
 }
 
 EMSCRIPTEN_KEEPALIVE double tm_view_release(double index, double generation) {

@@ -62,6 +62,9 @@ inline constexpr int kScratchDoubles = 64;
 // The mailbox: doubles the runtime writes for JS to read after a call.
 namespace mailbox {
 inline constexpr int kCreatedId = 0;  // the id of the object the last call created
+// The last id issued, read and written by both sides: JavaScript issues the
+// ids of the views it derives here, without a call.
+inline constexpr int kLastId = 2;
 inline constexpr int kSize = 4;
 }  // namespace mailbox
 
@@ -159,9 +162,9 @@ class Runtime {
   template <typename Make>
   double adopt_from(Make&& make, bool is_data, OwnerKind kind = OwnerKind::kTensor) {
     entries_.reserve_one();
-    const std::uint32_t id = next_id_ + 1;
+    const std::uint32_t id = last_id() + 1;
     const Handle handle = entries_.insert(Entry{make(), id, is_data, is_data ? OwnerKind::kData : kind});
-    next_id_ = id;
+    mailbox_[mailbox::kLastId] = id;
     mailbox_[mailbox::kCreatedId] = id;
     ++(is_data ? live_data_ : live_tensors_);
     if (history_) [[unlikely]] record_created(handle);
@@ -280,7 +283,7 @@ class Runtime {
   // ---- device.shrink: the move to another instance ----
   // The entry image (see write_entry); the storage's is export_image(storage()).
   [[nodiscard]] std::vector<std::byte> export_entries() const {
-    const std::uint64_t counters[] = {next_id_};
+    const std::uint64_t counters[] = {last_id()};
     return encode_table_image(
         entries_, kEntryImageTag, [](ImageWriter& out, Handle, const Entry& entry) { write_entry(out, entry); },
         counters);
@@ -295,7 +298,7 @@ class Runtime {
   // and Tensor::from_buffer throw otherwise. On error this runtime is to be
   // discarded (the caller drops the instance).
   std::vector<MovedBuffer> restore(std::span<const std::byte> storage_image, std::span<const std::byte> entry_image) {
-    if (entries_.slot_count() != 0 || next_id_ != 0) {
+    if (entries_.slot_count() != 0 || last_id() != 0) {
       detail::raise(ErrorCode::kInvalidArgument, "restore: this runtime has created objects ({} slots)",
                     entries_.slot_count());
     }
@@ -338,7 +341,7 @@ class Runtime {
       for (std::uint32_t k = 0; k < carried[i]; ++k) storage_.release(moved[i].handle);
     }
     entries_ = EntryTable::restore(image.slots, std::move(live));
-    next_id_ = static_cast<std::uint32_t>(image.counters[0]);
+    mailbox_[mailbox::kLastId] = static_cast<double>(image.counters[0]);
     live_data_ = data;
     live_tensors_ = image.live.size() - data;
     return moved;
@@ -390,34 +393,38 @@ class Runtime {
   }
 
   // ---- views JavaScript derives (lib/tensor.mjs) ----
-  // A view op JavaScript computed from a described layout holds a reference
-  // to the buffer and an id, and no entry: the common view made and disposed
-  // in one turn costs one call each way. JavaScript gives it an entry
+  // A view op JavaScript computed from a described layout takes its id from
+  // the mailbox (kLastId) and no entry: its buffer is held by the object it
+  // was derived from, or, once that is disposed, by one reference JavaScript
+  // takes for all such views of it (retain_view). The common view made and
+  // disposed in one turn costs no call. JavaScript gives it an entry
   // (adopt_view) before anything needs one: a kernel argument, a snapshot,
   // stats, shrink, finalization, a recording.
 
-  // A reference to `buffer` for a new view, and the view's id. DISPOSED /
-  // INVALID_ARGUMENT for a handle that does not resolve.
-  double retain_view(double index, double generation) {
-    storage_.retain(buffer_handle(index, generation));
-    mailbox_[mailbox::kCreatedId] = ++next_id_;
-    return next_id_;
-  }
+  // A reference to `buffer` for views derived from an object being disposed.
+  // DISPOSED / INVALID_ARGUMENT for a handle that does not resolve.
+  void retain_view(double index, double generation) { storage_.retain(buffer_handle(index, generation)); }
 
-  // Drops a reference retain_view() took (the view was disposed without an entry).
+  // Drops a reference retain_view() took (the last view holding it went).
   void release_view(double index, double generation) { storage_.release(buffer_handle(index, generation)); }
 
-  // Makes view `id` (from retain_view) an object over `buffer` with the
-  // layout in view_scratch() (shape, then strides) and that reference: its
-  // packed handle. The runtime checks the layout against the buffer
-  // (OUT_OF_BOUNDS), as for any tensor over a buffer.
+  // The last id issued (kLastId).
+  [[nodiscard]] std::uint32_t last_id() const noexcept {
+    const double id = mailbox_[mailbox::kLastId];
+    return id >= 0 && id <= 0xFFFFFFFF ? static_cast<std::uint32_t>(id) : 0xFFFFFFFF;
+  }
+
+  // Makes view `id` (issued by JavaScript) an object over `buffer` with the
+  // layout in view_scratch() (shape, then strides), holding its own
+  // reference: its packed handle. The runtime checks the layout against the
+  // buffer (OUT_OF_BOUNDS), as for any tensor over a buffer.
   double adopt_view(double index, double generation, DType dtype, double ndim, double offset, double id,
                     bool read_only) {
     const BufferHandle buffer = buffer_handle(index, generation);
     const std::int64_t n = to_int(ndim, "adopt_view", "ndim");
     const std::int64_t view_id = to_int(id, "adopt_view", "id");
-    if (n < 0 || n > kMaxDims || view_id <= 0 || view_id > next_id_) [[unlikely]] {
-      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: {} dims, id {} (last issued {})", n, view_id, next_id_);
+    if (n < 0 || n > kMaxDims || view_id <= 0 || view_id > last_id()) [[unlikely]] {
+      detail::raise(ErrorCode::kInvalidArgument, "adopt_view: {} dims, id {} (last issued {})", n, view_id, last_id());
     }
     std::int64_t dims[2 * kMaxDims];
     for (int d = 0; d < 2 * n; ++d) dims[d] = to_int(view_scratch_[d], "adopt_view", "layout", d);
@@ -431,7 +438,6 @@ class Runtime {
     if (read_only && !t.is_read_only()) t = t.as_read_only();
     const Handle handle = entries_.insert(Entry{std::move(t), static_cast<std::uint32_t>(view_id), false});
     ++live_tensors_;
-    storage_.release(buffer);  // retain_view's reference: the entry holds its own
     if (history_) [[unlikely]] record_created(handle);
     return pack(handle);
   }
@@ -501,7 +507,6 @@ class Runtime {
   char text_[kTextBytes] = {};
   std::size_t live_data_ = 0;
   std::size_t live_tensors_ = 0;
-  std::uint32_t next_id_ = 0;
 };
 
 }  // namespace tensormem::js

@@ -59,7 +59,8 @@ const actions = {
       for (const index of indices(expected.shape)) {
         const at = position(entry, index);
         if (!(at >= 0 && at < out.length)) this.fail(`${label}: a copy's element [${index}] is at ${at}, outside it`);
-        const value = convertElement(readElement(src, expected.map(index)), src.k, k);
+        const element = readElement(src, expected.map(index));  // undefined: the model does not know it
+        const value = element === undefined ? undefined : convertElement(element, src.k, k);
         if (value === undefined) buf.known = false;
         else out[at] = value;
       }
