@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import fs from 'node:fs';
 import os from 'node:os';
 
 import { MiB, collectUntil, expectError, growHeap, installedPackage, withDevice } from './support.mjs';
@@ -153,7 +154,10 @@ test('creation sites under the working directory are relative to it; others stay
   process.chdir(path.dirname(path.dirname(file)));
   const below = device.zeros([4]);
   assert.match(siteOf(below), new RegExp(`\\(js/${path.basename(file).replace(/\./g, '\\.')}:\\d+:\\d+\\)$`));
-  process.chdir(os.tmpdir());
+  // A fresh directory, never an ancestor of this file (the checkout may itself be under the temp dir).
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-sites-'));
+  t.after(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
+  process.chdir(elsewhere);
   const outside = device.zeros([4]);
   assert.ok(siteOf(outside).includes(pathToFileURL(file).href), siteOf(outside));
   for (const o of [inside, below, outside]) o.dispose();
