@@ -30,6 +30,7 @@ test('a derived layout is the one the runtime makes, and a refused op fails in t
     base, base.permute([2, 0, 1]), base.slice([[1, 4], null, [null, null, -2]]), base.slice([2]),
     base.reshape([24, 5]).slice([[3, 20, 4]]), base.slice([null, [2, 3]]), base.select(2, 1).unsqueeze(1),
     base.slice([0, 0, [0, 1]]).expand([3, 1]), device.zeros([0, 3]), device.zeros([]), base.flatten().slice([[5, 6]]),
+    device.zeros([3, 1, 4]), base.reshape([2, 1, 60]).reshape([1, 120]),
   ];
   const ops = [
     (x) => x.reshape([-1]), (x) => x.reshape([x.size]), (x) => x.view([-1, 1]), (x) => x.reshape([2, -1]),
@@ -45,6 +46,8 @@ test('a derived layout is the one the runtime makes, and a refused op fails in t
     (x) => x.select(0, 1), (x) => x.select(-1, -1), (x) => x.select(0, 99), (x) => x.select(1.5, 0),
     (x) => x.select(1, '0'), (x) => x.narrow(0, 1, 1), (x) => x.narrow(-1, -2, 2), (x) => x.narrow(0, 0, 0),
     (x) => x.narrow(0, 2, 99), (x) => x.narrow(1, 3, -1), (x) => x.select(0, 0).transpose().narrow(0, 1, 2),
+    (x) => x.reshape([1, -1, 1]), (x) => x.reshape([-1, 1, 2]).reshape([2, -1]), (x) => x.slice([[x.shape[0], x.shape[0]]]),
+    (x) => x.slice([[0, 0], [null, null, 2]]), (x) => x.slice([[1, 2], [0, x.shape[1] ?? 0]]),
   ];
   const run = (op, source, derive) => {
     rt.deriveViews = derive;

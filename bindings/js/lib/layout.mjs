@@ -50,7 +50,9 @@ export class Layout {
     this.s0 = strides[0]; this.s1 = strides[1]; this.s2 = strides[2]; this.s3 = strides[3];
     this.offset = offset;
     this.first = first;  // heap index (in elements) of element [0, ..., 0]
+    this.base = first - offset;  // heap index of the buffer's first element
     this.flags = flags;
+    this.readOnly = (flags & READ_ONLY) !== 0 ? 1 : 0;
     this.writable = (flags & READ_ONLY) === 0;
     // set() stores a number as it is (typed arrays convert) into a writable tensor.
     this.settable = this.writable && k < INT64;
@@ -58,6 +60,7 @@ export class Layout {
     this.buffer = buffer;
     this.generation = generation;
     this.small = small(this);  // view ops may be derived from it (see below)
+    this.rowMajor = rowMajor(shape, strides, ndim);
     this.lender = this;
     this.owner = null;
     this.views = 0;
@@ -106,8 +109,8 @@ const workStrides = new Array(MAX_DIMS).fill(0);
 // Array literals up to 4 dims: `new Array(length)` of a computed length is
 // a call into the runtime that costs more than the rest of a view op.
 function derived(m, n, offset) {
-  const b = m.buffer, g = m.generation, r = (m.flags & READ_ONLY) !== 0 ? 1 : 0;
-  const f = int(m.first - m.offset + offset), e = m.epoch, l = null;  // the lender: set by the caller
+  const b = m.buffer, g = m.generation, r = m.readOnly;
+  const f = int(m.base + offset), e = m.epoch, l = null;  // the lender: set by the caller
   const x = workShape, y = workStrides;
   switch (n) {
     case 1: return [b, g, offset, r, f, e, l, x[0], y[0]];
@@ -141,8 +144,9 @@ export function specLayout(rt, k, spec) {
 // Layout the derivations read: one object, refilled per op (a view of a
 // view allocates no Layout for its source).
 const fromSpec = {
-  ndim: 0, shape: new Array(MAX_DIMS).fill(0), strides: new Array(MAX_DIMS).fill(0), offset: 0, first: 0, flags: 0,
-  buffer: 0, generation: 0, epoch: 0, size: 0, small: false,
+  ndim: 0, shape: new Array(MAX_DIMS).fill(0), strides: new Array(MAX_DIMS).fill(0), offset: 0, first: 0, base: 0,
+  readOnly: 0,
+  buffer: 0, generation: 0, epoch: 0, size: 0, small: false, rowMajor: false,
 };
 
 // `spec` loaded into fromSpec, which it returns.
@@ -162,12 +166,14 @@ export function specSource(spec) {
   m.ndim = n;
   m.offset = spec[SPEC_OFFSET];
   m.first = spec[SPEC_FIRST];
-  m.flags = spec[SPEC_READ_ONLY] !== 0 ? READ_ONLY : 0;  // what derived() reads of the flags
+  m.base = m.first - m.offset;
+  m.readOnly = spec[SPEC_READ_ONLY];  // what derived() reads of the flags
   m.buffer = spec[SPEC_BUFFER];
   m.generation = spec[SPEC_GENERATION];
   m.epoch = spec[SPEC_EPOCH];
   m.size = size;
   m.small = ints && size > 0 && size <= LIMIT && isInt(m.offset);
+  m.rowMajor = rowMajor(m.shape, m.strides, n);
   return m;
 }
 
@@ -184,6 +190,17 @@ function isContiguous(shape, strides, size) {
   return true;
 }
 
+// Whether the strides are exactly those of a contiguous tensor of the shape
+// (size-1 dims included, which isContiguous ignores).
+function rowMajor(shape, strides, n) {
+  let expected = 1;
+  for (let d = n - 1; d >= 0; d--) {
+    if (strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
 // Whether the layout is not empty and its size, strides and offset are all within int32.
 function small(m) {
   if (!(m.size > 0 && m.size <= LIMIT && isInt(m.offset))) return false;
@@ -192,34 +209,54 @@ function small(m) {
 }
 
 // reshape / view to the shape in local[0, n): infer_shape and
-// compute_view_strides (src/layout.cpp) for a non-empty tensor of at least one dim.
+// compute_view_strides (src/layout.cpp) for a non-empty tensor of at least
+// one dim. Of a row-major source, the view is row-major too (its strides
+// are what compute_view_strides gives then); the common case, small enough
+// for V8 to inline.
 export function viewLayout(m, local, n) {
-  if (n > MAX_DIMS || m.ndim === 0 || !m.small) return null;
+  if (n > MAX_DIMS || m.ndim === 0 || !m.small || !inferShape(m, local, n)) return null;
+  if (!m.rowMajor) return computedView(m, n);
+  let stride = 1;
+  for (let d = n - 1; d >= 0; d--) {
+    workStrides[d] = stride;
+    stride *= workShape[d];
+  }
+  return derived(m, n, m.offset);
+}
+
+// infer_shape: the shape in local[0, n) into workShape, -1 inferred;
+// false for anything the runtime would refuse.
+function inferShape(m, local, n) {
   const shape = workShape;
   let inferred = -1;
   let known = 1;
   for (let d = 0; d < n; d++) {
     const raw = local[d];
-    if (!isInt(raw)) return null;
+    if (!isInt(raw)) return false;
     const v = raw | 0;  // int32 arithmetic from here (a double % is a call)
     if (v === -1) {
-      if (inferred >= 0) return null;
+      if (inferred >= 0) return false;
       inferred = d;
     } else if (v <= 0) {
-      return null;
+      return false;
     } else {
       known *= v;
-      if (known > LIMIT) return null;
+      if (known > LIMIT) return false;
     }
     shape[d] = v | 0;
   }
   const numel = m.size;
   if (inferred >= 0) {
-    if (numel % known !== 0) return null;
+    if (numel % known !== 0) return false;
     shape[inferred] = (numel / known) | 0;
-  } else if (known !== numel) {
-    return null;
+    return true;
   }
+  return known === numel;
+}
+
+// compute_view_strides into workStrides for the shape in workShape; the spec, or null if it is no view.
+function computedView(m, n) {
+  const shape = workShape;
   const oldShape = m.shape;
   const oldStrides = m.strides;
   const strides = workStrides;
@@ -294,31 +331,41 @@ export function sliceLayout(m, local, n) {
       continue;
     }
     const rawFirst = local[at + 1], rawLast = local[at + 2], rawStep = local[at + 3];
-    const hasStart = rawFirst === rawFirst, hasStop = rawLast === rawLast;
-    if ((hasStart && !isInt(rawFirst)) || (hasStop && !isInt(rawLast)) || !isInt(rawStep) || rawStep === 0) return null;
-    const first = rawFirst | 0, last = rawLast | 0, step = rawStep | 0;  // int32 arithmetic from here
     const size = shape[d];
-    let start, stop, length;
-    if (step > 0) {
-      start = hasStart ? first : 0;
-      stop = hasStop ? last : size;
-      if (start < 0) start += size;
-      if (stop < 0) stop += size;
-      if (start < 0 || start > size || stop < 0 || stop > size) return null;
-      // step 1 apart: an integer division costs more than the rest of the dim
-      length = stop <= start ? 0 : step === 1 ? stop - start : (((stop - start - 1) / step) | 0) + 1;
+    let start, length, step = 1;
+    // [start, stop] of step 1 within the dim: the common case, without the
+    // wrapping and open ends below (NaN, an open end, fails every comparison)
+    if (rawStep === 1 && rawFirst >= 0 && rawFirst <= size && rawLast >= 0 && rawLast <= size && isInt(rawFirst) &&
+        isInt(rawLast)) {
+      start = rawFirst | 0;
+      length = rawLast > rawFirst ? (rawLast | 0) - start : 0;
     } else {
-      start = hasStart ? first : size - 1;
-      stop = hasStop ? last : -1;
-      if (hasStart && start < 0) start += size;
-      if (hasStop && stop < 0) stop += size;
-      if (hasStart && (start < 0 || start >= size)) return null;
-      if (hasStop && (stop < 0 || stop > size)) return null;
-      length = start > stop ? (((start - stop - 1) / -step) | 0) + 1 : 0;
+      const hasStart = rawFirst === rawFirst, hasStop = rawLast === rawLast;
+      if ((hasStart && !isInt(rawFirst)) || (hasStop && !isInt(rawLast)) || !isInt(rawStep) || rawStep === 0) return null;
+      const first = rawFirst | 0, last = rawLast | 0;  // int32 arithmetic from here
+      step = rawStep | 0;
+      let stop;
+      if (step > 0) {
+        start = hasStart ? first : 0;
+        stop = hasStop ? last : size;
+        if (start < 0) start += size;
+        if (stop < 0) stop += size;
+        if (start < 0 || start > size || stop < 0 || stop > size) return null;
+        // step 1 apart: an integer division costs more than the rest of the dim
+        length = stop <= start ? 0 : step === 1 ? stop - start : (((stop - start - 1) / step) | 0) + 1;
+      } else {
+        start = hasStart ? first : size - 1;
+        stop = hasStop ? last : -1;
+        if (hasStart && start < 0) start += size;
+        if (hasStop && stop < 0) stop += size;
+        if (hasStart && (start < 0 || start >= size)) return null;
+        if (hasStop && (stop < 0 || stop > size)) return null;
+        length = start > stop ? (((start - stop - 1) / -step) | 0) + 1 : 0;
+      }
     }
     if (length > 0 && !empty) {
       const stride = strides[d];
-      if (length > 1) {
+      if (length > 1 && step !== 1) {
         const stepped = stride * step;
         if (!isInt(stepped)) return null;
         strides[d] = stepped | 0;

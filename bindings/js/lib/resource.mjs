@@ -82,7 +82,10 @@ export function lend(rt, m) {
 export function returnLent(rt, spec) {
   const m = spec[SPEC_LENDER];
   spec[SPEC_LENDER] = null;
-  if (--m.views !== 0 || !m.owned) return;
+  if (--m.views === 0 && m.owned) giveBack(rt, m);
+}
+
+function giveBack(rt, m) {
   m.owned = false;
   if (rt.x.tm_view_release(m.buffer, m.generation) < 0) rt.raise();
   if (rt.autoShrink !== null) queueAutoShrink(rt);

@@ -147,11 +147,6 @@ export class Runtime {
     return decoder.decode(new Uint8Array(this.memory.buffer, address, length));
   }
 
-  // list[0, n) into `out` as numbers (see readInts below); n.
-  readInts(list, out, op, what) {
-    return readInts(list, out, op, what);
-  }
-
   // Writes a list of integers (a shape, dims) to the scratch; its length.
   // The list is read into a local buffer first: its getters and a Proxy's
   // traps run then, and may call other ops (which use the scratch), dispose
@@ -220,11 +215,18 @@ export class Runtime {
   // Called by every new object. Registration with the FinalizationRegistry
   // costs ~500 ns, more than most operations, so it is deferred to a
   // microtask: objects disposed in the same synchronous turn never pay it.
+  // The common case (no scope, no stacks, a flush already queued) is one
+  // push, small enough for V8 to inline into every constructor.
   track(object, handle) {
-    const scope = this.scope !== null || this.asyncScopes !== 0 ? this.currentScope() : null;
-    if (scope !== null) scope.objects.push(object);
     const pending = this.pending;
     pending.push(object);
+    if (this.scope !== null || this.asyncScopes !== 0 || this.stacks !== null || !this.flushQueued ||
+        pending.length >= FLUSH_AT) this.trackFurther(object, handle);
+  }
+
+  trackFurther(object, handle) {
+    const scope = this.scope !== null || this.asyncScopes !== 0 ? this.currentScope() : null;
+    if (scope !== null) scope.objects.push(object);
     if (this.stacks !== null) {
       const stack = creationStack([object.constructor, this.device.constructor, Runtime]);
       this.stacks.set(handle, stack);
@@ -233,7 +235,7 @@ export class Runtime {
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
-    } else if (pending.length >= FLUSH_AT) {
+    } else if (this.pending.length >= FLUSH_AT) {
       this.flush();
     }
   }
@@ -450,22 +452,25 @@ export class Runtime {
 // list[0, n) into out (as much as it holds) as numbers; n. A typed array is
 // read through the built-in getters, an array (or a Proxy of one) element by
 // element, which runs their getters and traps.
-function readInts(list, out, op, what) {
-  let n;
-  if (isArray(list)) {
-    n = arrayLength(list, op, what);
-  } else {
-    const name = typedArrayName(list);
-    if (name === undefined) fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
-    n = attachedLength(list, name, op, what);
-  }
+export function readInts(list, out, op, what) {
+  const n = isArray(list) ? arrayLength(list, op, what) : typedListLength(list, op, what);
   const count = n < out.length ? n : out.length;
   for (let i = 0; i < count; i++) {
     const v = list[i];
     if (typeof v === 'number') out[i] = v;
-    else fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be a number`);
+    else notANumber(op, what, i, v);
   }
   return n;
+}
+
+function notANumber(op, what, i, v) {
+  fail('INVALID_ARGUMENT', `${op}: ${what}[${i}] is ${show(v)}; it must be a number`);
+}
+
+function typedListLength(list, op, what) {
+  const name = typedArrayName(list);
+  if (name === undefined) fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(list)}; it must be an array of integers`);
+  return attachedLength(list, name, op, what);
 }
 
 // Where async scopes live across awaits: node's AsyncLocalStorage, or null.

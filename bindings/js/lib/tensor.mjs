@@ -30,7 +30,7 @@ import {
   DISPOSED, INTERNAL, KEPT, addClass, checkToken, disposedError, lend, register, release, releaseView, returnLent,
   seal,
 } from './resource.mjs';
-import { Runtime } from './runtime.mjs';
+import { Runtime, readInts } from './runtime.mjs';
 import { ownFunctions } from './stacks.mjs';
 import { TENSOR_GUARD, toTransferable } from './transfer.mjs';
 
@@ -119,12 +119,17 @@ export class Tensor {
     if ((state & DISPOSED) !== 0) return;
     this.#state = state | DISPOSED;
     const h = this.#h;
+    if (typeof h !== 'number') {
+      this.#m = undefined;
+      releaseView(this, this.#rt, h);
+    } else {
+      this.#release(h, state);
+    }
+  }
+
+  #release(h, state) {
     const m = this.#m;
     this.#m = undefined;
-    if (typeof h !== 'number') {
-      releaseView(this, this.#rt, h);
-      return;
-    }
     // Views derived from it still need its buffer: they get one reference for all of them.
     if (m !== undefined && m.views !== 0 && m.lender === m) lend(this.#rt, m);
     release(this, this.#rt, h, state);
@@ -156,7 +161,11 @@ export class Tensor {
     const rt = this.#rt;
     if (!rt.deriveViews || (this.#state & DISPOSED) !== 0) return undefined;
     const m = this.#m;
-    if (m !== undefined && m.epoch === rt.epoch) return m;
+    return m !== undefined && m.epoch === rt.epoch ? m : this.#describedSource();
+  }
+
+  #describedSource() {
+    const rt = this.#rt;
     const h = this.#h;
     if (typeof h !== 'number') return h[SPEC_EPOCH] === rt.epoch ? specSource(h) : undefined;
     return this.#layout('view');
@@ -226,30 +235,31 @@ export class Tensor {
   reshape(shape) {
     const rt = this.#rt;
     const local = rt.borrowLocal();
-    const n = rt.readInts(shape, local, 'reshape', 'shape');
+    const n = readInts(shape, local, 'reshape', 'shape');
     const m = this.#source();
     const derived = m === undefined ? null : viewLayout(m, local, n);
-    if (derived !== null) {
-      rt.localBuffer = local;
-      return this.#viewOf(derived);
-    }
-    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
-    return this.#derived(rt.x.tm_reshape(this.#live('reshape'), n));
+    if (derived === null) return this.#inRuntime(rt.x.tm_reshape, 'reshape', local, n, n);
+    rt.localBuffer = local;
+    return this.#viewOf(derived);
   }
 
   view(shape) {
     if (arguments.length === 0) return this.#rawView();
     const rt = this.#rt;
     const local = rt.borrowLocal();
-    const n = rt.readInts(shape, local, 'view', 'shape');
+    const n = readInts(shape, local, 'view', 'shape');
     const m = this.#source();
     const derived = m === undefined ? null : viewLayout(m, local, n);
-    if (derived !== null) {
-      rt.localBuffer = local;
-      return this.#viewOf(derived);
-    }
-    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
-    return this.#derived(rt.x.tm_view(this.#live('view'), n));
+    if (derived === null) return this.#inRuntime(rt.x.tm_view, 'view', local, n, n);
+    rt.localBuffer = local;
+    return this.#viewOf(derived);
+  }
+
+  // A view op with a list argument that was not derived here: its export
+  // called with the list (`count` doubles of local) in the scratch.
+  #inRuntime(exported, op, local, n, count) {
+    this.#rt.toScratch(local, count < SCRATCH_DOUBLES ? count : SCRATCH_DOUBLES);
+    return this.#derived(exported(this.#live(op), n));
   }
 
   canView(shape) {
@@ -297,15 +307,12 @@ export class Tensor {
   permute(dims) {
     const rt = this.#rt;
     const local = rt.borrowLocal();
-    const n = rt.readInts(dims, local, 'permute', 'dims');
+    const n = readInts(dims, local, 'permute', 'dims');
     const m = this.#source();
     const derived = m === undefined ? null : permuteLayout(m, local, n);
-    if (derived !== null) {
-      rt.localBuffer = local;
-      return this.#viewOf(derived);
-    }
-    rt.toScratch(local, n < SCRATCH_DOUBLES ? n : SCRATCH_DOUBLES);
-    return this.#derived(rt.x.tm_permute(this.#live('permute'), n));
+    if (derived === null) return this.#inRuntime(rt.x.tm_permute, 'permute', local, n, n);
+    rt.localBuffer = local;
+    return this.#viewOf(derived);
   }
 
   transpose(dim0 = 0, dim1 = 1) {
@@ -330,12 +337,9 @@ export class Tensor {
     const n = readSpecs(specs, local);
     const m = this.#source();
     const derived = m === undefined ? null : sliceLayout(m, local, n);
-    if (derived !== null) {
-      rt.localBuffer = local;
-      return this.#viewOf(derived);
-    }
-    rt.toScratch(local, SPEC_DOUBLES * (n < MAX_DIMS ? n : MAX_DIMS));
-    return this.#derived(rt.x.tm_slice(this.#live('slice'), n));
+    if (derived === null) return this.#inRuntime(rt.x.tm_slice, 'slice', local, n, SPEC_DOUBLES * (n < MAX_DIMS ? n : MAX_DIMS));
+    rt.localBuffer = local;
+    return this.#viewOf(derived);
   }
 
   // --- copies --------------------------------------------------------------------
