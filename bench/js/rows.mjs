@@ -279,6 +279,77 @@ export const ROWS = [
     },
   },
   {
+    // What is left of a view op without its checks: where the "≤ 2×" of the
+    // reshape row stands against the work no safe view can skip.
+    id: 'reshape-floor',
+    title: "reshape + dispose beside a view's unavoidable work alone",
+    variants: {
+      tensormem: {
+        label: 'as in the reshape row',
+        setup({ device }) {
+          const m = device.zeros([100, 100]);
+          const shape = [50, 200];
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              const r = m.reshape(shape);
+              r.dispose();
+            }
+            return n;
+          };
+          return { run, teardown: () => m.dispose() };
+        },
+      },
+      ndarray: {
+        label: "`new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class, as in the reshape row",
+        setup({ ndarray }) {
+          const a = ndarray(new Float32Array(10000), [100, 100]);
+          const View = a.constructor;
+          const keep = new Array(8);
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) keep[i & 7] = new View(a.data, 50, 200, 200, 1, 0);
+            return keep[0].size;
+          };
+          return { run };
+        },
+      },
+      raw: {
+        label: "the same allocations and bookkeeping as a derived view, with no argument read and no check: an object " +
+          "with a Tensor's fields, its layout array, the pending list's push and pop, the lender's count",
+        setup() {
+          const pending = [];
+          const lender = { views: 0 };
+          class Bare {
+            #rt; #h; #id; #state = 0; #k; #m = undefined; notCloneable = null;
+            constructor(rt, h, k, id) {
+              this.#rt = rt; this.#h = h; this.#k = k; this.#id = id;
+              pending.push(this);
+            }
+            get id() { return this.#id; }
+            dispose() {
+              if ((this.#state & 1) !== 0) return;
+              this.#state |= 1;
+              this.#m = undefined;
+              if (pending[pending.length - 1] === this) pending.pop();
+              const h = this.#h;
+              h[6].views--;
+              h[6] = null;
+            }
+          }
+          let id = 0;
+          const run = (n) => {
+            for (let i = 0; i < n; ++i) {
+              lender.views++;
+              const r = new Bare(pending, [3, 1, 0, 0, 16, 0, lender, 50, 200, 200, 1], 0, ++id);
+              r.dispose();
+            }
+            return id;
+          };
+          return { run };
+        },
+      },
+    },
+  },
+  {
     id: 'slice',
     title: 'slice [100,100] → [50,50] + dispose',
     target: { ratios: [{ column: 'ndarray', min: 0.5, text: '≤ 2× ndarray lo().hi()' }] },
@@ -863,6 +934,42 @@ export const ROWS = [
             return s;
           };
           return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+    },
+  },
+  {
+    // The readDataView row's target against what a Proxy costs before any
+    // check: V8 hands a numeric key to a get trap as a string.
+    id: 'readDataView-proxy-floor',
+    title: '10000 × readDataView + one access, beside 10000 indexed reads through a Proxy that checks nothing',
+    variants: {
+      tensormem: {
+        label: 'as in the readDataView-x10000 row',
+        setup({ device }) {
+          const data = device.createData(MIB);
+          const run = (n) => {
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += device.readDataView(data, 'float32')[0];
+            }
+            return s;
+          };
+          return { run, teardown: () => device.disposeData(data) };
+        },
+      },
+      raw: {
+        label: '10000 × `p[0]`, `p = new Proxy({}, { get: () => 1 })`: the trap alone, no view made, nothing checked',
+        setup() {
+          const p = new Proxy({}, { get: () => 1 });
+          const run = (n) => {
+            let s = 0;
+            for (let u = 0; u < n; ++u) {
+              for (let i = 0; i < 10000; ++i) s += p[0];
+            }
+            return s;
+          };
+          return { run };
         },
       },
     },

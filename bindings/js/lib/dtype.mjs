@@ -139,7 +139,10 @@ export function listLength(list, op, what) {
 /** The same for a value Array.isArray accepted (so not a revoked Proxy). */
 export function arrayLength(list, op, what) {
   const n = list.length;
-  if (typeof n === 'number' && n >>> 0 === n) return n;
+  return typeof n === 'number' && n >>> 0 === n ? n : badLength(n, op, what);
+}
+
+function badLength(n, op, what) {
   return fail('INVALID_ARGUMENT', `${op}: ${what} has length ${show(n)}; it must be an array or typed array`);
 }
 

@@ -320,85 +320,109 @@ export function sliceLayout(m, local, n) {
     shape[d] = m.shape[d];
     strides[d] = m.strides[d];
   }
-  let count = ndim;  // dims left
   let offset = m.offset;
   let empty = false;  // small(): the source is not empty
-  let hasIndex = false;
+  let indices = 0;
   for (let d = 0; d < n; d++) {
     const at = 4 * d;
     if (local[at] !== 0) {
-      hasIndex = true;
+      indices++;
       continue;
     }
-    const rawFirst = local[at + 1], rawLast = local[at + 2], rawStep = local[at + 3];
+    const rawFirst = local[at + 1], rawLast = local[at + 2];
     const size = shape[d];
-    let start, length, step = 1;
     // [start, stop] of step 1 within the dim: the common case, without the
-    // wrapping and open ends below (NaN, an open end, fails every comparison)
-    if (rawStep === 1 && rawFirst >= 0 && rawFirst <= size && rawLast >= 0 && rawLast <= size && isInt(rawFirst) &&
-        isInt(rawLast)) {
-      start = rawFirst | 0;
-      length = rawLast > rawFirst ? (rawLast | 0) - start : 0;
-    } else {
-      const hasStart = rawFirst === rawFirst, hasStop = rawLast === rawLast;
-      if ((hasStart && !isInt(rawFirst)) || (hasStop && !isInt(rawLast)) || !isInt(rawStep) || rawStep === 0) return null;
-      const first = rawFirst | 0, last = rawLast | 0;  // int32 arithmetic from here
-      step = rawStep | 0;
-      let stop;
-      if (step > 0) {
-        start = hasStart ? first : 0;
-        stop = hasStop ? last : size;
-        if (start < 0) start += size;
-        if (stop < 0) stop += size;
-        if (start < 0 || start > size || stop < 0 || stop > size) return null;
-        // step 1 apart: an integer division costs more than the rest of the dim
-        length = stop <= start ? 0 : step === 1 ? stop - start : (((stop - start - 1) / step) | 0) + 1;
-      } else {
-        start = hasStart ? first : size - 1;
-        stop = hasStop ? last : -1;
-        if (hasStart && start < 0) start += size;
-        if (hasStop && stop < 0) stop += size;
-        if (hasStart && (start < 0 || start >= size)) return null;
-        if (hasStop && (stop < 0 || stop > size)) return null;
-        length = start > stop ? (((start - stop - 1) / -step) | 0) + 1 : 0;
-      }
+    // wrapping and open ends of sliceRange (NaN, an open end, fails every comparison)
+    if (local[at + 3] === 1 && rawFirst >= 0 && rawFirst <= size && rawLast >= 0 && rawLast <= size &&
+        isInt(rawFirst) && isInt(rawLast)) {
+      range.start = rawFirst | 0;
+      range.length = rawLast > rawFirst ? (rawLast | 0) - (rawFirst | 0) : 0;
+      range.step = 1;
+    } else if (!sliceRange(local, at, size)) {
+      return null;
     }
+    const length = range.length;
     if (length > 0 && !empty) {
       const stride = strides[d];
-      if (length > 1 && step !== 1) {
-        const stepped = stride * step;
+      if (length > 1 && range.step !== 1) {
+        const stepped = stride * range.step;
         if (!isInt(stepped)) return null;
         strides[d] = stepped | 0;
       }
-      offset += start * stride;
+      offset += range.start * stride;
       if (!isInt(offset)) return null;
     }
     shape[d] = length;
     empty = empty || length === 0;
   }
-  if (hasIndex) {
-    let numel = 1;
-    for (let d = 0; d < ndim; d++) numel *= shape[d];
-    for (let d = n - 1; d >= 0; d--) {
-      const at = 4 * d;
-      if (local[at] === 0) continue;
-      const rawIndex = local[at + 1];
-      const size = shape[d];
-      if (!isInt(rawIndex)) return null;
-      const index = rawIndex | 0;
-      const i = index < 0 ? index + size : index;
-      if (i < 0 || i >= size) return null;
-      if (numel > 0) offset += i * strides[d];
-      if (!isInt(offset)) return null;
-      numel = numel / size;  // size >= 1 here
-      for (let e = d + 1; e < count; e++) {  // Layout::erase_dim
-        shape[e - 1] = shape[e];
-        strides[e - 1] = strides[e];
-      }
-      count--;
-    }
+  if (indices !== 0) {
+    offset = selectIndices(local, n, ndim, offset);
+    if (offset !== offset) return null;
   }
-  return derived(m, count, offset | 0);
+  return derived(m, ndim - indices, offset | 0);
+}
+
+// The range of the dim of `size` that local[at + 1, at + 4) (start, stop,
+// step; NaN for an open end) selects, into `range`; false if the runtime
+// would refuse it.
+const range = { start: 0, length: 0, step: 1 };
+function sliceRange(local, at, size) {
+  const rawFirst = local[at + 1], rawLast = local[at + 2], rawStep = local[at + 3];
+  const hasStart = rawFirst === rawFirst, hasStop = rawLast === rawLast;
+  if ((hasStart && !isInt(rawFirst)) || (hasStop && !isInt(rawLast)) || !isInt(rawStep) || rawStep === 0) return false;
+  const first = rawFirst | 0, last = rawLast | 0, step = rawStep | 0;  // int32 arithmetic from here
+  let start, stop, length;
+  if (step > 0) {
+    start = hasStart ? first : 0;
+    stop = hasStop ? last : size;
+    if (start < 0) start += size;
+    if (stop < 0) stop += size;
+    if (start < 0 || start > size || stop < 0 || stop > size) return false;
+    // step 1 apart: an integer division costs more than the rest of the dim
+    length = stop <= start ? 0 : step === 1 ? stop - start : (((stop - start - 1) / step) | 0) + 1;
+  } else {
+    start = hasStart ? first : size - 1;
+    stop = hasStop ? last : -1;
+    if (hasStart && start < 0) start += size;
+    if (hasStop && stop < 0) stop += size;
+    if (hasStart && (start < 0 || start >= size)) return false;
+    if (hasStop && (stop < 0 || stop > size)) return false;
+    length = start > stop ? (((start - stop - 1) / -step) | 0) + 1 : 0;
+  }
+  range.start = start;
+  range.length = length;
+  range.step = step;
+  return true;
+}
+
+// The index specs among local's n (kind 1) applied to the sliced dims in
+// the work arrays by Layout::select, from the last dim back: the new
+// offset, or NaN if the runtime would refuse one.
+function selectIndices(local, n, ndim, offset) {
+  const shape = workShape;
+  const strides = workStrides;
+  let count = ndim;
+  let numel = 1;
+  for (let d = 0; d < ndim; d++) numel *= shape[d];
+  for (let d = n - 1; d >= 0; d--) {
+    const at = 4 * d;
+    if (local[at] === 0) continue;
+    const rawIndex = local[at + 1];
+    const size = shape[d];
+    if (!isInt(rawIndex)) return NaN;
+    const index = rawIndex | 0;
+    const i = index < 0 ? index + size : index;
+    if (i < 0 || i >= size) return NaN;
+    if (numel > 0) offset += i * strides[d];
+    if (!isInt(offset)) return NaN;
+    numel = numel / size;  // size >= 1 here
+    for (let e = d + 1; e < count; e++) {  // Layout::erase_dim
+      shape[e - 1] = shape[e];
+      strides[e - 1] = strides[e];
+    }
+    count--;
+  }
+  return offset;
 }
 
 // dim as Layout::wrap accepts it (in [-ndim, ndim)), or -1.

@@ -194,9 +194,7 @@ export class Runtime {
   // NaN is refused here because the runtime reads it as "absent" where an
   // argument is optional (slice bounds, squeeze's dim).
   static num(value, op, what) {
-    if (typeof value === 'number' && value === value) return value;
-    const expected = typeof value === 'number' ? 'an integer' : 'a number';
-    return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be ${expected}`);
+    return typeof value === 'number' && value === value ? value : notANumberArgument(value, op, what);
   }
 
   // The runtime's last error.
@@ -461,6 +459,11 @@ export function readInts(list, out, op, what) {
     else notANumber(op, what, i, v);
   }
   return n;
+}
+
+function notANumberArgument(value, op, what) {
+  const expected = typeof value === 'number' ? 'an integer' : 'a number';
+  return fail('INVALID_ARGUMENT', `${op}: ${what} is ${show(value)}; it must be ${expected}`);
 }
 
 function notANumber(op, what, i, v) {

@@ -621,7 +621,7 @@ function elementAt(m, n, i0, i1, i2, i3) {
 // Slice specs into `out`, SPEC_DOUBLES per dim (see tm_slice); their count.
 // Every value is read once, before anything else happens.
 function readSpecs(specs, out) {
-  if (!isArray(specs)) fail('INVALID_ARGUMENT', `slice: specs is ${show(specs)}; it must be an array`);
+  if (!isArray(specs)) badSpec(-1, specs);
   const n = arrayLength(specs, 'slice', 'specs');
   for (let d = 0; d < n && d < MAX_DIMS; d++) {
     const spec = specs[d];
@@ -637,10 +637,15 @@ function readSpecs(specs, out) {
       out[at + 2] = bound(stop, 'stop');
       out[at + 3] = step === null || step === undefined ? 1 : num(step, 'slice', 'step');
     } else {
-      fail('INVALID_ARGUMENT', `slice: spec ${d} is ${show(spec)}; it must be a number, null or [start, stop, step?]`);
+      badSpec(d, spec);
     }
   }
   return n;
+}
+
+function badSpec(d, spec) {
+  if (d < 0) fail('INVALID_ARGUMENT', `slice: specs is ${show(spec)}; it must be an array`);
+  fail('INVALID_ARGUMENT', `slice: spec ${d} is ${show(spec)}; it must be a number, null or [start, stop, step?]`);
 }
 
 function isSpecLength(n) {
