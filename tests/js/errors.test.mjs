@@ -325,6 +325,9 @@ test('typed arrays that are detached are INVALID_ARGUMENT naming them wherever t
     `writeData: buffer is a detached Uint8Array: ${why}`);
 });
 
+const lookalike = (kind) => `an object that looks like a ${kind} but is not one (a Proxy of one, one from another ` +
+  `copy of tensormem, or another library's ${kind})`;
+
 test('a Proxy of a Tensor or DeviceData is not one: INVALID_ARGUMENT, without reading through it', async (t) => {
   const device = await withDevice(t);
   const m = device.zeros([2]);
@@ -333,16 +336,28 @@ test('a Proxy of a Tensor or DeviceData is not one: INVALID_ARGUMENT, without re
   const spy = (target) => new Proxy(target, { get(...args) { reads++; return Reflect.get(...args); } });
   checkAll(device, [
     ['sharesStorage', () => m.sharesStorage(spy(m)), 'INVALID_ARGUMENT',
-      'sharesStorage: other is a Tensor; it must be a Tensor'],
-    ['keep', () => device.keep(spy(m)), 'INVALID_ARGUMENT', 'keep: a Tensor is not a Tensor or DeviceData'],
+      `sharesStorage: other is ${lookalike('Tensor')}; it must be a Tensor`],
+    ['keep', () => device.keep(spy(m)), 'INVALID_ARGUMENT', `keep: ${lookalike('Tensor')} is not a Tensor or DeviceData`],
     ['readDataView', () => device.readDataView(spy(data)), 'INVALID_ARGUMENT',
-      'readDataView: data is a DeviceData; it must be a DeviceData'],
+      `readDataView: data is ${lookalike('DeviceData')}; it must be a DeviceData`],
     ['fromData', () => device.fromData(spy(data), 'uint8'), 'INVALID_ARGUMENT'],
     ['disposeData', () => device.disposeData(spy(data)), 'INVALID_ARGUMENT'],
   ]);
   await expectRejection(() => device.readData(spy(data)), 'INVALID_ARGUMENT');
   await expectRejection(() => device.writeData(spy(data), new Uint8Array(1)), 'INVALID_ARGUMENT');
   assert.equal(reads, 0);
+});
+
+test('another library\'s class named Tensor is named as a look-alike, a real Tensor as a Tensor', async (t) => {
+  const device = await withDevice(t);
+  const m = device.zeros([2]);
+  class Tensor {}
+  checkAll(device, [
+    ['sharesStorage', () => m.sharesStorage(new Tensor()), 'INVALID_ARGUMENT',
+      `sharesStorage: other is ${lookalike('Tensor')}; it must be a Tensor`],
+    ['fromData', () => device.fromData(m, 'uint8'), 'INVALID_ARGUMENT',
+      'fromData: data is a Tensor; it must be a DeviceData'],
+  ]);
 });
 
 test('messages show values without running their code', async (t) => {

@@ -120,7 +120,8 @@ test('no user code runs while arguments are checked: objects are refused, never 
   // A Proxy of a Tensor is not a Tensor; none of its property traps runs (the
   // message may ask its prototype, after the refusal).
   const proxy = new Proxy(x, { get() { called++; throw new Error('trap ran'); } });
-  expectError(() => d.kernels.sum(proxy), 'INVALID_ARGUMENT', 'sum: argument x is a Tensor; it must be a Tensor');
+  expectError(() => d.kernels.sum(proxy), 'INVALID_ARGUMENT', 'sum: argument x is an object that looks like a Tensor but is not one (a Proxy of one, one from another copy of ' +
+    "tensormem, or another library's Tensor); it must be a Tensor");
   assert.equal(called, 0);
 });
 

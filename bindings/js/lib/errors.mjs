@@ -28,6 +28,14 @@ export function fail(code, message) {
   throw new TensorMemError(code, message);
 }
 
+// The package's own classes by name, with their brand checks (resource.mjs
+// adds them): an object whose constructor has one of these names but which
+// is not one of them (a Proxy of one, one from another copy of the
+// package, another library's class of that name) is shown as such, not as
+// what it only looks like.
+const ownClasses = new Map();
+export function addOwnClass(name, is) { ownClasses.set(name, is); }
+
 // A value as a message shows it: strings quoted, objects by kind. Runs no
 // user code on ordinary objects (no getters, no toString); a Proxy's traps
 // may run, and whatever they throw is ignored.
@@ -47,7 +55,14 @@ export function show(value) {
     }
     const name = constructorName(value);
     if (name === 'Object') return 'an object';
-    if (name !== undefined) return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+    if (name !== undefined) {
+      const is = ownClasses.get(name);
+      if (is !== undefined && !is(value)) {
+        return `an object that looks like a ${name} but is not one (a Proxy of one, one from another copy of tensormem, ` +
+          `or another library's ${name})`;
+      }
+      return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+    }
   } catch {
     // a Proxy's trap threw
   }

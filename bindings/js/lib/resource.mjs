@@ -5,7 +5,7 @@
 // (#rt, #h, #state) and call the functions below: V8 constructs an instance
 // of a derived class with private fields ~40 ns slower than one of a flat
 // class (measured), and objects are made on every view op.
-import { fail } from './errors.mjs';
+import { addOwnClass, fail } from './errors.mjs';
 import { SPEC_LENDER } from './layout.mjs';
 import { queueAutoShrink } from './shrink.mjs';
 import { GUARD_KEY } from './transfer.mjs';
@@ -23,7 +23,10 @@ export const DISPOSED = 1, REGISTERED = 2, KEPT = 4;
 // `is` is a private brand check (`#h in value`), which runs no user code,
 // not even a Proxy's.
 const classes = [];
-export function addClass(internals) { classes.push(internals); }
+export function addClass(internals) {
+  classes.push(internals);
+  addOwnClass(internals.kind, internals.is);
+}
 
 /** The internals of a DeviceData or Tensor, or null for any other value. */
 export function internalsOf(value) {
