@@ -66,7 +66,7 @@ export function release(object, rt, h, state) {
 // lender has one view less.
 export function releaseView(object, rt, spec) {
   if (!rt.alive) return;
-  rt.untrack(object, 0);
+  rt.forgetPending(object);
   returnLent(rt, spec);
 }
 

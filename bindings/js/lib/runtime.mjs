@@ -240,9 +240,16 @@ export class Runtime {
 
   // Called by dispose(): the common create-then-dispose pattern leaves nothing pending.
   untrack(object, handle) {
+    this.forgetPending(object);
+    if (this.stacks !== null) this.stacks.delete(handle);
+  }
+
+  // untrack() of a view derived in JavaScript, which has no creation stack:
+  // views are derived only while no stacks are recorded, and recording
+  // starts by giving every pending one its entry.
+  forgetPending(object) {
     const pending = this.pending;
     if (pending.length !== 0 && pending[pending.length - 1] === object) pending.pop();
-    if (this.stacks !== null) this.stacks.delete(handle);
   }
 
   // --- history (device.recordHistory) ------------------------------------------------
