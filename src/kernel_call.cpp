@@ -1,0 +1,30 @@
+// The hot path of a kernel call, compiled for speed: the cold parts of the
+// kernel layer (registration, signatures, every error message) are in
+// src/kernels.cpp, which the wasm build compiles for size. There, clang
+// inlines nothing, not even vector::size(): KernelDef::call compiled with
+// them cost ~35 ns of a trivial kernel's ~65 ns (docs/benchmarks.md).
+#include "tensormem/kernels.hpp"
+
+namespace tensormem {
+
+KernelResult KernelDef::call(Storage& storage, std::span<const KernelValue> values) const {
+  if (values.size() != params_.size()) [[unlikely]] raise_argument_count(values.size());
+  KernelContext ctx(storage, name_);
+  KernelResult result = [&] {
+    try {
+      return invoker_(fn_, ctx, params_, values);
+    } catch (...) {
+      raise_from_kernel();
+    }
+  }();
+  if (result.kind == KernelResult::Kind::kTensor) {
+    const Tensor& t = result.tensor;
+    if (t.storage() != &storage || !t.is_alive() ||
+        (result_dtype_ >= 0 && static_cast<int>(t.dtype()) != result_dtype_)) [[unlikely]] {
+      raise_bad_result(storage, t);
+    }
+  }
+  return result;
+}
+
+}  // namespace tensormem
