@@ -7,12 +7,12 @@
 
 namespace tensormem {
 
-KernelResult KernelDef::call(Storage& storage, std::span<const KernelValue> values) const {
-  if (values.size() != params_.size()) [[unlikely]] raise_argument_count(values.size());
+KernelResult KernelDef::call(Storage& storage, const KernelValue* values, std::size_t count) const {
+  if (count != params_.size()) [[unlikely]] raise_argument_count(count);
   KernelContext ctx(storage, name_);
   KernelResult result = [&] {
     try {
-      return invoker_(fn_, ctx, params_, values);
+      return invoker_(fn_, ctx, params_.data(), values);
     } catch (...) {
       raise_from_kernel();
     }

@@ -283,12 +283,14 @@ KernelResult wrap_result(R&& value) {
 }
 
 using ErasedKernel = void (*)();
-using KernelInvoker = KernelResult (*)(ErasedKernel, KernelContext&, std::span<const KernelParam>,
-                                       std::span<const KernelValue>);
+// Parameters and values as pointers (call() has checked that the counts
+// match): a span passed by value goes through memory in wasm, and reading it
+// back with wider loads than wrote it stalls store-to-load forwarding.
+using KernelInvoker = KernelResult (*)(ErasedKernel, KernelContext&, const KernelParam*, const KernelValue*);
 
 template <typename R, typename... P, std::size_t... I>
-KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, std::span<const KernelParam> params,
-                           std::span<const KernelValue> values, std::index_sequence<I...>) {
+KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, const KernelParam* params,
+                           const KernelValue* values, std::index_sequence<I...>) {
   const auto fn = reinterpret_cast<R (*)(KernelContext&, P...)>(erased);
   // Every argument is converted and checked before the kernel runs; a braced
   // list evaluates left to right, so the first bad argument is the one named.
@@ -303,8 +305,8 @@ KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, std::span<co
 }
 
 template <typename R, typename... P>
-KernelResult invoke_erased(ErasedKernel erased, KernelContext& ctx, std::span<const KernelParam> params,
-                           std::span<const KernelValue> values) {
+KernelResult invoke_erased(ErasedKernel erased, KernelContext& ctx, const KernelParam* params,
+                           const KernelValue* values) {
   return invoke_kernel<R, P...>(erased, ctx, params, values, std::index_sequence_for<P...>{});
 }
 
@@ -344,7 +346,12 @@ class KernelDef {
   // checks' errors, the kernel's tensormem::Error as it is, and anything else
   // the kernel throws as KERNEL_FAILED. Hot (src/kernel_call.cpp): every
   // error is raised out of line, from the cold src/kernels.cpp.
-  KernelResult call(Storage& storage, std::span<const KernelValue> values) const;
+  KernelResult call(Storage& storage, std::span<const KernelValue> values) const {
+    return call(storage, values.data(), values.size());
+  }
+  // The same, with the values as a pointer and a count (how the span reaches
+  // the hot path: in registers, not through memory).
+  KernelResult call(Storage& storage, const KernelValue* values, std::size_t count) const;
 
   // {"name", "doc", "args": [{"name", "type", "dtype", "ndim", "contiguous", "writable"}],
   //  "returns": {"type", "dtype"}}: what the JS layer builds methods and types from.

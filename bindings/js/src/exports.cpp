@@ -110,9 +110,8 @@ class CallArguments {
   void release_tensors() noexcept {
     for (; tensor_count_ > 0; --tensor_count_) std::destroy_at(&tensors_[tensor_count_ - 1]);
   }
-  [[nodiscard]] std::span<const KernelValue> values() const noexcept {
-    return {values_, static_cast<std::size_t>(count_)};
-  }
+  [[nodiscard]] const KernelValue* data() const noexcept { return values_; }
+  [[nodiscard]] std::size_t count() const noexcept { return static_cast<std::size_t>(count_); }
 
  private:
   union {
@@ -695,7 +694,7 @@ EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
       }
     }
     const std::size_t in_use_before = rt.storage().pool().bytes_in_use();
-    KernelResult result = kernel.call(rt.storage(), args.values());
+    KernelResult result = kernel.call(rt.storage(), args.data(), args.count());
     double handle = 0;
     if (result.kind == KernelResult::Kind::kTensor) {
       rt.mailbox()[1] = static_cast<double>(result.tensor.dtype());
