@@ -2,7 +2,7 @@
 // kernel layer (registration, signatures, every error message) are in
 // src/kernels.cpp, which the wasm build compiles for size. There, clang
 // inlines nothing, not even vector::size(): KernelDef::call compiled with
-// them cost ~35 ns of a trivial kernel's ~65 ns (docs/benchmarks.md).
+// them cost ~35 ns a call (docs/benchmarks.md, "Kernel calls").
 #include "tensormem/kernels.hpp"
 
 namespace tensormem {
