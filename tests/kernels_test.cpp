@@ -51,6 +51,7 @@ class KernelTest : public ::testing::Test {
     registry.def("echoU64", &echo_u64, arg("v"));
     registry.def("negate", &negate, arg("v"));
     registry.def("half", &half);
+    registry.def("strict", &clear, arg("x").dtype<float>().ndim(2).contiguous().writable());
   }
 
   KernelResult call(std::string_view name, std::vector<KernelValue> values) {
@@ -90,6 +91,22 @@ TEST_F(KernelTest, EachDeclaredConstraintIsCheckedBeforeTheCallNamingKernelArgum
   EXPECT_TM_ERROR(call("clear", {KernelValue::of(row.expand({2, 3}))}), ErrorCode::kReadOnly,
                   "clear: argument x is read-only (a view that repeats elements, as expand() makes); it must be "
                   "writable");
+}
+
+TEST_F(KernelTest, WhenSeveralConstraintsFailTheFirstInTheDocumentedOrderIsReported) {
+  // dtype, then ndim, then contiguous, then writable (docs/kernels.md).
+  const Tensor ints = Tensor::zeros(storage, {1, 2, 3}, DType::kInt32);
+  EXPECT_TM_ERROR(call("strict", {KernelValue::of(ints.expand({2, 2, 3}))}), ErrorCode::kDtypeMismatch,
+                  "strict: argument x is int32; it must be float32");
+  const Tensor cube = Tensor::zeros(storage, {1, 2, 3});
+  EXPECT_TM_ERROR(call("strict", {KernelValue::of(cube.expand({2, 2, 3}))}), ErrorCode::kInvalidShape,
+                  "strict: argument x has 3 dims (shape [2, 2, 3]); it must have 2");
+  const Tensor row = Tensor::zeros(storage, {1, 3});
+  EXPECT_TM_ERROR(call("strict", {KernelValue::of(row.expand({2, 3}))}), ErrorCode::kNotContiguous,
+                  "strict: argument x is not contiguous (shape [2, 3], strides [0, 1]); it must be contiguous");
+  const Tensor ok = Tensor::full<float>(storage, {2, 3}, 1.0f);
+  (void)call("strict", {KernelValue::of(ok)});
+  EXPECT_EQ(ok.at<float>({1, 2}), 0);
 }
 
 TEST_F(KernelTest, AnInPlaceKernelWritesThroughTheCallersView) {

@@ -209,9 +209,31 @@ constexpr KernelType kernel_result_type() {
   }
 }
 
-// Checks one argument against its parameter (kind, constraints, range);
-// raises naming the kernel and the argument. Out of line (src/kernels.cpp).
-void check_tensor_argument(const KernelContext& ctx, const KernelParam& param, const KernelValue& value);
+// Raises the first check of a tensor argument that fails, naming the kernel
+// and the argument, in the order docs/kernels.md gives. Cold, out of line
+// (src/kernels.cpp).
+[[noreturn]] void raise_tensor_argument(const KernelContext& ctx, const KernelParam& param, const KernelValue& value);
+
+// Checks one tensor argument against its parameter (kind, device, buffer,
+// declared constraints). The checks that pass cost a few compares inline;
+// any failure goes to raise_tensor_argument, which says which.
+inline void check_tensor_argument(const KernelContext& ctx, const KernelParam& param, const KernelValue& value) {
+  if (value.kind != KernelValue::Kind::kTensor || value.tensor == nullptr) [[unlikely]] {
+    raise_tensor_argument(ctx, param, value);
+  }
+  const Tensor& t = *value.tensor;
+  const ArgSpec& spec = param.spec;
+  if (t.storage() != &ctx.storage() || !t.is_alive() ||
+      (spec.dtype_code() >= 0 && static_cast<int>(t.dtype()) != spec.dtype_code()) ||
+      (spec.ndim() >= 0 && t.ndim() != spec.ndim()) ||
+      ((spec.is_writable() || param.type == KernelType::kTensorInOut) && t.is_read_only()) ||
+      (spec.is_contiguous() && !t.is_contiguous())) [[unlikely]] {
+    raise_tensor_argument(ctx, param, value);
+  }
+}
+
+// Checks one scalar argument against its parameter (kind, range); raises
+// naming the kernel and the argument. Out of line (src/kernels.cpp).
 [[nodiscard]] double number_argument(const KernelContext& ctx, const KernelParam& param, const KernelValue& value);
 [[nodiscard]] std::int64_t integer_argument(const KernelContext& ctx, const KernelParam& param,
                                             const KernelValue& value, std::int64_t min, std::uint64_t max);
@@ -261,12 +283,14 @@ KernelResult wrap_result(R&& value) {
 }
 
 using ErasedKernel = void (*)();
-using KernelInvoker = KernelResult (*)(ErasedKernel, KernelContext&, std::span<const KernelParam>,
-                                       std::span<const KernelValue>);
+// Parameters and values as pointers (call() has checked that the counts
+// match): a span passed by value goes through memory in wasm, and reading it
+// back with wider loads than wrote it stalls store-to-load forwarding.
+using KernelInvoker = KernelResult (*)(ErasedKernel, KernelContext&, const KernelParam*, const KernelValue*);
 
 template <typename R, typename... P, std::size_t... I>
-KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, std::span<const KernelParam> params,
-                           std::span<const KernelValue> values, std::index_sequence<I...>) {
+KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, const KernelParam* params,
+                           const KernelValue* values, std::index_sequence<I...>) {
   const auto fn = reinterpret_cast<R (*)(KernelContext&, P...)>(erased);
   // Every argument is converted and checked before the kernel runs; a braced
   // list evaluates left to right, so the first bad argument is the one named.
@@ -281,8 +305,8 @@ KernelResult invoke_kernel(ErasedKernel erased, KernelContext& ctx, std::span<co
 }
 
 template <typename R, typename... P>
-KernelResult invoke_erased(ErasedKernel erased, KernelContext& ctx, std::span<const KernelParam> params,
-                           std::span<const KernelValue> values) {
+KernelResult invoke_erased(ErasedKernel erased, KernelContext& ctx, const KernelParam* params,
+                           const KernelValue* values) {
   return invoke_kernel<R, P...>(erased, ctx, params, values, std::index_sequence_for<P...>{});
 }
 
@@ -320,8 +344,14 @@ class KernelDef {
 
   // Checks the arguments, runs the kernel and checks its result. Throws the
   // checks' errors, the kernel's tensormem::Error as it is, and anything else
-  // the kernel throws as KERNEL_FAILED.
-  KernelResult call(Storage& storage, std::span<const KernelValue> values) const;
+  // the kernel throws as KERNEL_FAILED. Hot (src/kernel_call.cpp): every
+  // error is raised out of line, from the cold src/kernels.cpp.
+  KernelResult call(Storage& storage, std::span<const KernelValue> values) const {
+    return call(storage, values.data(), values.size());
+  }
+  // The same, with the values as a pointer and a count (how the span reaches
+  // the hot path: in registers, not through memory).
+  KernelResult call(Storage& storage, const KernelValue* values, std::size_t count) const;
 
   // {"name", "doc", "args": [{"name", "type", "dtype", "ndim", "contiguous", "writable"}],
   //  "returns": {"type", "dtype"}}: what the JS layer builds methods and types from.
@@ -332,6 +362,11 @@ class KernelDef {
   [[nodiscard]] std::string definition_error() const;
 
  private:
+  // The errors of call(), cold (src/kernels.cpp).
+  [[noreturn]] void raise_argument_count(std::size_t got) const;
+  [[noreturn]] void raise_from_kernel() const;  // inside a catch: translates the exception being handled
+  [[noreturn]] void raise_bad_result(const Storage& storage, const Tensor& t) const;
+
   std::string name_;
   std::string doc_;
   detail::ErasedKernel fn_;

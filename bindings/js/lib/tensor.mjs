@@ -44,6 +44,10 @@ const num = Runtime.num;
 
 export let layoutOf;  // (tensor) => its Layout (described on first use), or DISPOSED
 export let isTensor;  // (value) => whether it is a Tensor (no user code runs)
+// A kernel argument's checks, without the scan of the classes that
+// runtimeOf/handleOf make (lib/kernels.mjs): its runtime, and its live handle
+// (DISPOSED naming `op` otherwise). Only for values isTensor accepted.
+export let tensorRuntime, tensorHandle;
 
 // A new tensor of dtype k and `shape` (read by putInts); zero-filled when `zero`.
 export function createTensor(rt, k, shape, zero, op) {
@@ -191,6 +195,8 @@ export class Tensor {
   static {
     layoutOf = (t) => t.#layout();
     isTensor = (value) => value !== null && typeof value === 'object' && #h in value;
+    tensorRuntime = (t) => t.#rt;
+    tensorHandle = (t, op) => t.#live(op);
     addClass({
       kind: 'Tensor',
       is: isTensor,

@@ -14,7 +14,6 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +31,7 @@ constexpr double kAbi = 3;
 
 std::unique_ptr<Runtime> g_runtime;
 std::vector<std::string> g_signatures;  // one JSON signature per registered kernel
+std::vector<const KernelDef*> g_kernels;  // the registry's kernels, by index: one load per call
 // device.shrink(): the images this instance exported (storage, entries), or
 // those copied in for tm_restore; and the moves tm_restore returns.
 std::vector<std::byte> g_images[2];
@@ -83,6 +83,47 @@ DType to_dtype(double value, const char* op) {
 
 std::int64_t to_dim(double value, const char* op) { return Runtime::to_int(value, op, "dim"); }
 
+// The arguments of one kernel call, constructed only as far as the call has
+// them: default-constructing kMax values and kMax optional tensors on every
+// call cost ~40 ns, more than a small kernel. A `const Tensor&` parameter
+// gets the object's own tensor: the object holds its buffer for the call, and
+// nothing a kernel can reach (its KernelContext gives it the Storage) changes
+// the table of objects. A `Tensor&` parameter gets a copy (retaining the
+// buffer for the call), so that a kernel that reassigns it changes only the
+// copy; copying every tensor argument cost ~14 ns a call.
+class CallArguments {
+ public:
+  static constexpr int kMax = kScratchDoubles / 2;
+
+  CallArguments() noexcept {}  // the unions stay unconstructed
+  ~CallArguments() { release_tensors(); }
+  CallArguments(const CallArguments&) = delete;
+  CallArguments& operator=(const CallArguments&) = delete;
+
+  void add(const KernelValue& value) noexcept { std::construct_at(&values_[count_++], value); }
+  void add_copy(const Tensor& tensor) {
+    const Tensor& copy = *std::construct_at(&tensors_[tensor_count_], tensor);
+    ++tensor_count_;
+    add(KernelValue::of(copy));
+  }
+  // Drops the copies' references (the values naming them must not be used after).
+  void release_tensors() noexcept {
+    for (; tensor_count_ > 0; --tensor_count_) std::destroy_at(&tensors_[tensor_count_ - 1]);
+  }
+  [[nodiscard]] const KernelValue* data() const noexcept { return values_; }
+  [[nodiscard]] std::size_t count() const noexcept { return static_cast<std::size_t>(count_); }
+
+ private:
+  union {
+    KernelValue values_[kMax];
+  };
+  union {
+    Tensor tensors_[kMax];
+  };
+  int count_ = 0;
+  int tensor_count_ = 0;
+};
+
 // A string for JS: its address, with the length in scratch[0].
 double put_string(std::string_view text) noexcept {
   if (g_runtime) g_runtime->scratch()[0] = static_cast<double>(text.size());
@@ -131,6 +172,7 @@ EMSCRIPTEN_KEEPALIVE double tm_init(double max_bytes, double compact_threshold, 
     if (g_signatures.size() != KernelRegistry::global().size()) {
       for (std::size_t i = 0; i < KernelRegistry::global().size(); ++i) {
         g_signatures.push_back(KernelRegistry::global().at(i).signature_json());
+        g_kernels.push_back(&KernelRegistry::global().at(i));
       }
     }
     return 0;
@@ -622,46 +664,44 @@ EMSCRIPTEN_KEEPALIVE double tm_kernel_signature(double index) {
 EMSCRIPTEN_KEEPALIVE double tm_kernel_call(double index, double n) {
   return run([&](Runtime& rt) -> double {
     const auto i = static_cast<std::size_t>(Runtime::to_int(index, "kernel", "index"));
-    if (i >= KernelRegistry::global().size()) {
-      detail::raise(ErrorCode::kInvalidArgument, "kernel #{} does not exist", i);
-    }
-    const KernelDef& kernel = KernelRegistry::global().at(i);
+    if (i >= g_kernels.size()) [[unlikely]] detail::raise(ErrorCode::kInvalidArgument, "kernel #{} does not exist", i);
+    const KernelDef& kernel = *g_kernels[i];
     const std::int64_t count = Runtime::to_int(n, kernel.name().c_str(), "the argument count");
-    constexpr int kMaxArgs = kScratchDoubles / 2;
-    if (count < 0 || count > kMaxArgs) {
+    if (count < 0 || count > CallArguments::kMax) [[unlikely]] {
       detail::raise(ErrorCode::kInvalidArgument, "{}: {} arguments; at most {} are supported", kernel.name(), count,
-                    kMaxArgs);
+                    CallArguments::kMax);
     }
-    // Copies of the input tensors: each retains its buffer for the call, and an
-    // in-place kernel that reassigns its Tensor& changes only the copy.
-    // Optional: constructing all kMaxArgs tensors on every call would cost more
-    // than a small kernel.
-    std::optional<Tensor> inputs[kMaxArgs];
-    KernelValue values[kMaxArgs];
+    CallArguments args;
     const double* slots = rt.scratch();
+    const std::span<const KernelParam> params = kernel.params();
     for (int a = 0; a < count; ++a) {
       const double kind = slots[2 * a];
       const double value = slots[2 * a + 1];
       if (kind == 0) {
-        values[a] = KernelValue::of(inputs[a].emplace(rt.tensor(value)));
+        const Tensor& tensor = rt.tensor(value);
+        const auto p = static_cast<std::size_t>(a);
+        if (p < params.size() && params[p].type == KernelType::kTensorInOut) {
+          args.add_copy(tensor);
+        } else {
+          args.add(KernelValue::of(tensor));  // a count that does not match is refused before the kernel runs
+        }
       } else if (kind == 1) {
-        values[a] = KernelValue::of_number(value);
+        args.add(KernelValue::of_number(value));
       } else if (kind == 2) {
-        values[a] = KernelValue::of_integer(__builtin_bit_cast(std::int64_t, value));
+        args.add(KernelValue::of_integer(__builtin_bit_cast(std::int64_t, value)));
       } else {
-        values[a] = KernelValue::of_boolean(value != 0);
+        args.add(KernelValue::of_boolean(value != 0));
       }
     }
     const std::size_t in_use_before = rt.storage().pool().bytes_in_use();
-    KernelResult result =
-        kernel.call(rt.storage(), std::span<const KernelValue>(values, static_cast<std::size_t>(count)));
+    KernelResult result = kernel.call(rt.storage(), args.data(), args.count());
     double handle = 0;
     if (result.kind == KernelResult::Kind::kTensor) {
       rt.mailbox()[1] = static_cast<double>(result.tensor.dtype());
       handle = rt.adopt(std::move(result.tensor), false, OwnerKind::kKernelOutput);
     }
     if (History* history = rt.history(); history != nullptr) [[unlikely]] {
-      for (auto& input : inputs) input.reset();  // their references end with the call
+      args.release_tensors();  // the copies' references end with the call
       HistoryEvent event;
       event.kind = EventKind::kKernelCall;
       event.label = history->intern(kernel.name());
