@@ -20,7 +20,7 @@
 // raw column's (N×) is then the share spent in wasm. They depend on the
 // package's internal ABI; when that is not there, they are skipped.
 //
-// Targets (issues 4 and 12): maxNs bounds tensormem's time per operation (<=, or < with
+// Targets: maxNs bounds tensormem's time per operation (<=, or < with
 // strict), minRatio: raw baseline time / tensormem time >= minRatio, or ratios:
 // the named column's time / tensormem time >= min for each. No target:
 // informative.
@@ -36,6 +36,59 @@ function filled(length) {
   return values;
 }
 
+
+// Variants that two rows share (each row runs in its own process, so their
+// loops' feedback is still their own).
+function reshapeVariant(label) {
+  return {
+    label,
+    setup({ device }) {
+      const m = device.zeros([100, 100]);
+      const shape = [50, 200];
+      const run = (n) => {
+        for (let i = 0; i < n; ++i) {
+          const r = m.reshape(shape);
+          r.dispose();
+        }
+        return n;
+      };
+      return { run, teardown: () => m.dispose() };
+    },
+  };
+}
+
+function viewClassVariant(label) {
+  return {
+    label,
+    setup({ ndarray }) {
+      const a = ndarray(new Float32Array(10000), [100, 100]);
+      const View = a.constructor;
+      const keep = new Array(8);
+      const run = (n) => {
+        for (let i = 0; i < n; ++i) keep[i & 7] = new View(a.data, 50, 200, 200, 1, 0);
+        return keep[0].size;
+      };
+      return { run };
+    },
+  };
+}
+
+function readDataViewVariant(label) {
+  return {
+    label,
+    setup({ device }) {
+      const data = device.createData(MIB);
+      const run = (n) => {
+        let s = 0;
+        for (let u = 0; u < n; ++u) {
+          for (let i = 0; i < 10000; ++i) s += device.readDataView(data, 'float32')[0];
+        }
+        return s;
+      };
+      return { run, teardown: () => device.disposeData(data) };
+    },
+  };
+}
 
 // device.shrink() of 16 MiB live (4 Mi float32), the tensormem side of the shrink rows.
 function shrinkVariant(label) {
@@ -220,21 +273,7 @@ export const ROWS = [
     title: 'reshape [100,100] → [50,200] + dispose',
     target: { ratios: [{ column: 'raw', min: 0.5, text: "≤ 2× ndarray's view class" }] },
     variants: {
-      tensormem: {
-        label: '`m.reshape([50, 200])`, `dispose()`',
-        setup({ device }) {
-          const m = device.zeros([100, 100]);
-          const shape = [50, 200];
-          const run = (n) => {
-            for (let i = 0; i < n; ++i) {
-              const r = m.reshape(shape);
-              r.dispose();
-            }
-            return n;
-          };
-          return { run, teardown: () => m.dispose() };
-        },
-      },
+      tensormem: reshapeVariant('`m.reshape([50, 200])`, `dispose()`'),
       tfjs: {
         label: '`tf.reshape(m, [50, 200])`, `dispose()`',
         setup({ tf }) {
@@ -263,19 +302,7 @@ export const ROWS = [
           return { run };
         },
       },
-      raw: {
-        label: "`new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class (`a.constructor`), what its view ops call",
-        setup({ ndarray }) {
-          const a = ndarray(new Float32Array(10000), [100, 100]);
-          const View = a.constructor;
-          const keep = new Array(8);
-          const run = (n) => {
-            for (let i = 0; i < n; ++i) keep[i & 7] = new View(a.data, 50, 200, 200, 1, 0);
-            return keep[0].size;
-          };
-          return { run };
-        },
-      },
+      raw: viewClassVariant("`new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class (`a.constructor`), what its view ops call"),
     },
   },
   {
@@ -284,34 +311,8 @@ export const ROWS = [
     id: 'reshape-floor',
     title: "reshape + dispose beside a view's unavoidable work alone",
     variants: {
-      tensormem: {
-        label: 'as in the reshape row',
-        setup({ device }) {
-          const m = device.zeros([100, 100]);
-          const shape = [50, 200];
-          const run = (n) => {
-            for (let i = 0; i < n; ++i) {
-              const r = m.reshape(shape);
-              r.dispose();
-            }
-            return n;
-          };
-          return { run, teardown: () => m.dispose() };
-        },
-      },
-      ndarray: {
-        label: "`new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class, as in the reshape row",
-        setup({ ndarray }) {
-          const a = ndarray(new Float32Array(10000), [100, 100]);
-          const View = a.constructor;
-          const keep = new Array(8);
-          const run = (n) => {
-            for (let i = 0; i < n; ++i) keep[i & 7] = new View(a.data, 50, 200, 200, 1, 0);
-            return keep[0].size;
-          };
-          return { run };
-        },
-      },
+      tensormem: reshapeVariant('as in the reshape row'),
+      ndarray: viewClassVariant("`new View(a.data, 50, 200, 200, 1, 0)`: ndarray's own view class, as in the reshape row"),
       raw: {
         label: "the same allocations and bookkeeping as a derived view, with no argument read and no check: an object " +
           "with a Tensor's fields, its layout array, the pending list's push and pop, the lender's count",
@@ -907,20 +908,7 @@ export const ROWS = [
     title: '10000 × (readDataView of 1 MiB + one access), one unit',
     target: { ratios: [{ column: 'raw', min: 0.5, text: '≤ 2× raw typed arrays' }] },
     variants: {
-      tensormem: {
-        label: "10000 × `device.readDataView(data, 'float32')[0]` (checked Proxy)",
-        setup({ device }) {
-          const data = device.createData(MIB);
-          const run = (n) => {
-            let s = 0;
-            for (let u = 0; u < n; ++u) {
-              for (let i = 0; i < 10000; ++i) s += device.readDataView(data, 'float32')[0];
-            }
-            return s;
-          };
-          return { run, teardown: () => device.disposeData(data) };
-        },
-      },
+      tensormem: readDataViewVariant("10000 × `device.readDataView(data, 'float32')[0]` (checked Proxy)"),
       raw: {
         label: '10000 × `new Float32Array(heap, offset, 262144)[0]`',
         setup({ device }) {
@@ -944,20 +932,7 @@ export const ROWS = [
     id: 'readDataView-proxy-floor',
     title: '10000 × readDataView + one access, beside 10000 indexed reads through a Proxy that checks nothing',
     variants: {
-      tensormem: {
-        label: 'as in the readDataView-x10000 row',
-        setup({ device }) {
-          const data = device.createData(MIB);
-          const run = (n) => {
-            let s = 0;
-            for (let u = 0; u < n; ++u) {
-              for (let i = 0; i < 10000; ++i) s += device.readDataView(data, 'float32')[0];
-            }
-            return s;
-          };
-          return { run, teardown: () => device.disposeData(data) };
-        },
-      },
+      tensormem: readDataViewVariant('as in the readDataView-x10000 row'),
       raw: {
         label: '10000 × `p[0]`, `p = new Proxy({}, { get: () => 1 })`: the trap alone, no view made, nothing checked',
         setup() {
@@ -1225,7 +1200,7 @@ export const ROWS = [
     },
   },
 
-  // ---- kernels (issue 10): a user's C++ function called from JS ------------------
+  // ---- kernels: a user's C++ function called from JS -------------------------------
   {
     id: 'kernel-call',
     title: 'trivial kernel: sum of a 4-element float32 tensor, returning a number',
