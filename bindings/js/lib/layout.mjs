@@ -145,8 +145,7 @@ export function specLayout(rt, k, spec) {
 // view allocates no Layout for its source).
 const fromSpec = {
   ndim: 0, shape: new Array(MAX_DIMS).fill(0), strides: new Array(MAX_DIMS).fill(0), offset: 0, first: 0, base: 0,
-  readOnly: 0,
-  buffer: 0, generation: 0, epoch: 0, size: 0, small: false, rowMajor: false,
+  readOnly: 0, buffer: 0, generation: 0, epoch: 0, size: 0, small: false, rowMajor: false,
 };
 
 // `spec` loaded into fromSpec, which it returns.
